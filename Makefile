@@ -1,0 +1,36 @@
+# distillshield developer entry points. `make demo` and `make test` are all a newcomer needs.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+DEMO_DIR ?= demo-out
+
+.PHONY: setup demo test check bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[dev]'
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/distillshield simulate --out $(DEMO_DIR)/data --scale 0.2 --seed 7
+	$(BIN)/distillshield scan $(DEMO_DIR)/data/traffic.jsonl.gz --out $(DEMO_DIR)/scan
+	$(BIN)/distillshield evaluate $(DEMO_DIR)/data/labels.csv $(DEMO_DIR)/scan
+	@echo "Report: $(DEMO_DIR)/scan/report.html"
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q -n 2
+
+check: $(STAMP)
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+	$(BIN)/mypy
+
+bench: $(STAMP)
+	$(BIN)/python bench/bench_scan.py
+
+clean:
+	rm -rf $(VENV) $(DEMO_DIR) .mypy_cache .ruff_cache .pytest_cache

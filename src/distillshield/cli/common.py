@@ -1,0 +1,39 @@
+"""What every subcommand shares: the consoles, the ``--quiet`` option and error reporting."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Annotated, ParamSpec, TypeVar
+
+import typer
+from rich.console import Console
+
+from distillshield.errors import DistillshieldError
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+#: Results go to stdout; progress bars and errors go to stderr so that output stays pipeable.
+out = Console(highlight=False)
+err = Console(stderr=True, highlight=False)
+
+Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars or summaries on stderr.")]
+
+EXIT_OK = 0
+EXIT_PARTIAL = 1
+EXIT_UNUSABLE = 2
+
+
+def reports_errors(command: Callable[P, R]) -> Callable[P, R]:
+    """Turn a DistillshieldError into a one-line message and exit status 2, not a traceback."""
+
+    @wraps(command)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return command(*args, **kwargs)
+        except DistillshieldError as exc:
+            err.print(f"[bold red]error:[/] {exc}")
+            raise typer.Exit(EXIT_UNUSABLE) from exc
+
+    return wrapper

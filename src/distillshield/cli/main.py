@@ -1,0 +1,37 @@
+"""The ``distillshield`` command: registers one subcommand per module and nothing else."""
+
+from __future__ import annotations
+
+import typer
+
+from distillshield import __version__
+from distillshield.cli import evaluate, scan, simulate
+
+app = typer.Typer(
+    name="distillshield",
+    help="Detect, resist, attribute and report distillation attacks on LLM APIs.\n\n"
+    "Example: distillshield scan logs/*.jsonl.gz --out scan-out",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+app.command("scan")(scan.command)
+app.command("simulate")(simulate.command)
+app.command("evaluate")(evaluate.command)
+
+
+def _version(show: bool) -> None:
+    if show:
+        typer.echo(f"distillshield {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version."),
+) -> None:
+    """Detect, resist, attribute and report distillation attacks on LLM APIs."""
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,64 @@
+"""``distillshield scan``: the main job."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from distillshield.cli.common import EXIT_OK, EXIT_PARTIAL, EXIT_UNUSABLE, Quiet, err, out, reports_errors
+from distillshield.pipeline import ScanResult, run_scan
+from distillshield.progress import Progress
+from distillshield.settings import settings_from
+
+
+@reports_errors
+def command(
+    logs: Annotated[list[str], typer.Argument(help="Log files, directories or globs (JSONL, .gz, Parquet, LiteLLM).")],
+    out_dir: Annotated[Path, typer.Option("--out", "-o", help="Directory for the scan outputs.")],
+    db: Annotated[
+        Path | None, typer.Option("--db", help="DuckDB file to reuse across runs (default: OUT/scan.duckdb).")
+    ] = None,
+    fmt: Annotated[str, typer.Option("--format", help="auto, spec or litellm.")] = "auto",
+    setting: Annotated[
+        list[str] | None, typer.Option("--set", help="Override a setting: name=value (repeatable).")
+    ] = None,
+    html: Annotated[bool, typer.Option("--html/--no-html", help="Write report.html.")] = True,
+    quiet: Quiet = False,
+) -> None:
+    """Scan API traffic logs: score every account, link campaigns, explain the evidence.
+
+    Writes accounts.csv, campaigns.json, report.html, run.json and quarantine.jsonl
+    into OUT. Exit status: 0 all records accepted, 1 some quarantined, 2 nothing usable.
+
+    Example: distillshield scan logs/2026-05/*.jsonl.gz --out scan-out
+    """
+    if fmt not in ("auto", "spec", "litellm"):
+        raise typer.BadParameter(f"--format must be auto, spec or litellm, not {fmt!r}")
+    settings = settings_from(setting)
+    with Progress(quiet=quiet, console=err) as progress:
+        result = run_scan(logs, out_dir, db_path=db, fmt=fmt, settings=settings, progress=progress, html=html)
+    _print_summary(result, quiet)
+    raise typer.Exit(_exit_status(result))
+
+
+def _exit_status(result: ScanResult) -> int:
+    if result.ingest.accepted == 0 and result.ingest.duplicates == 0:
+        return EXIT_UNUSABLE
+    return EXIT_PARTIAL if result.ingest.quarantined else EXIT_OK
+
+
+def _print_summary(result: ScanResult, quiet: bool) -> None:
+    counts = result.counts
+    out.print(f"{counts['read']} read, {counts['accepted']} accepted, {counts['quarantined']} quarantined")
+    if quiet:
+        return
+    if counts["quarantined"]:
+        err.print(f"[yellow]quarantined records are in {result.out_dir / 'quarantine.jsonl'}[/]")
+    table = Table(title="scan", show_header=False)
+    for key in ("accounts", "suspicious", "distiller", "campaigns"):
+        table.add_row(key, str(counts[key]))
+    table.add_row("outputs", str(result.out_dir))
+    err.print(table)

@@ -1,0 +1,21 @@
+"""The detect stage: from per-account features to verdicts and campaigns.
+
+Conventions:
+
+* ``content`` plugins score prompt texts in [0, 1] (one score per distinct text);
+  their aggregates per account feed the features table.
+* ``scorers`` plugins read the account feature frame and emit :class:`Signal`s,
+  each with a weight in [0, 1]; an account's own risk is the noisy-OR of its
+  signal weights, so one strong signal or several weak ones raise it.
+* ``link`` plugins emit groups of accounts that share something (a card, a /24,
+  a template); the groups become weighted edges of an account graph whose
+  communities are candidate campaigns, each judged as a whole.
+* Every verdict keeps the signals that produced it: the trace behind
+  ``reasons`` in accounts.csv and ``evidence`` in campaigns.json.
+"""
+
+from __future__ import annotations
+
+from distillshield.detect.engine import DetectionResult, detect
+
+__all__ = ["DetectionResult", "detect"]

@@ -1,0 +1,7 @@
+"""Content detectors: score prompt texts in [0, 1] for one kind of extraction intent."""
+
+from __future__ import annotations
+
+from distillshield.detect.content.base import ContentDetector
+
+__all__ = ["ContentDetector"]

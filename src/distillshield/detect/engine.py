@@ -1,0 +1,276 @@
+"""Combine scorer signals and linked communities into verdicts and campaigns.
+
+Risk is a noisy-OR of signal weights: ``risk = 1 - prod(1 - w)``. An account's
+own risk comes from its own signals. A community of linked accounts is judged
+as a whole by the same rule over campaign-level signals; when it is judged a
+campaign, each member's risk rises to the campaign's risk scaled by how
+strongly the member is linked into it, so an account with 20 requests inside a
+1,000-account campaign is caught even though it looks small on its own.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import duckdb
+import numpy as np
+import numpy.typing as npt
+import pyarrow as pa
+
+from distillshield.db import query_arrow
+from distillshield.detect.link.base import Linker
+from distillshield.detect.link.graph import Community, find_communities
+from distillshield.detect.scorers.base import AccountScorer
+from distillshield.features.frame import AccountFrame
+from distillshield.progress import SILENT, Progress
+from distillshield.records import Campaign, Signal, Verdict
+from distillshield.settings import Settings
+
+CAMPAIGN_SOURCE = "detect.engine.campaign"
+
+
+@dataclass(frozen=True, slots=True)
+class DetectionResult:
+    verdicts: list[Verdict]
+    campaigns: list[Campaign]
+
+
+def noisy_or(weights: Sequence[float]) -> float:
+    """``1 - prod(1 - w)``: 0 with no signal, near 1 with one strong or many weak signals."""
+    keep = 1.0
+    for w in weights:
+        keep *= 1.0 - min(max(w, 0.0), 1.0)
+    return 1.0 - keep
+
+
+def verdict_for(risk: float, settings: Settings) -> str:
+    if risk >= settings.distiller_threshold:
+        return "distiller"
+    if risk >= settings.suspicious_threshold:
+        return "suspicious"
+    return "benign"
+
+
+def own_signals(frame: AccountFrame, scorers: list[AccountScorer]) -> list[list[Signal]]:
+    per_account: list[list[Signal]] = [[] for _ in range(len(frame))]
+    for scorer in scorers:
+        for i, signal in scorer.signals(frame):
+            per_account[i].append(signal)
+    return per_account
+
+
+def campaign_signals(
+    frame: AccountFrame,
+    members: npt.NDArray[np.int64],
+    own_risk: npt.NDArray[np.float64],
+    community: Community,
+    settings: Settings,
+) -> list[Signal]:
+    """Signals about the group as a whole, separating observed facts from inferences."""
+    n = frame["n_requests"][members]
+    total = float(n.sum())
+    signals = []
+    flagged = float(np.mean(own_risk[members] >= settings.suspicious_threshold))
+    if flagged > 0:
+        signals.append(
+            Signal(
+                CAMPAIGN_SOURCE,
+                "members_flagged_share",
+                flagged,
+                0.9 * flagged,
+                observed=False,
+                detail="share of members suspicious on their own evidence",
+            )
+        )
+    for name, weight in (("elicitation", 0.9), ("jailbreak", 0.5), ("agentic", 0.5)):
+        share = float((frame[f"{name}_share"][members] * n).sum() / total) if total else 0.0
+        if share >= 0.2:
+            signals.append(
+                Signal(
+                    CAMPAIGN_SOURCE,
+                    f"{name}_request_share",
+                    share,
+                    weight * share,
+                    observed=False,
+                    detail=f"share of the group's requests the {name} detector flags",
+                )
+            )
+    age = np.nan_to_num(frame["age_at_first_request_hours"][members], nan=1e9)
+    fresh = float(np.mean(age <= 48))
+    if fresh >= 0.5:
+        signals.append(
+            Signal(
+                CAMPAIGN_SOURCE,
+                "fresh_member_share",
+                fresh,
+                0.2 * fresh,
+                detail="share of members whose first request came within 48 h of sign-up",
+            )
+        )
+    if "template" in community.links:
+        signals.append(
+            Signal(
+                CAMPAIGN_SOURCE,
+                "shared_template_pairs",
+                float(_pairs(community, "template")),
+                0.15,
+                detail="member pairs sending the same prompt template",
+            )
+        )
+    return signals
+
+
+def _pairs(community: Community, kind: str) -> int:
+    value = community.links[kind]["pairs"]
+    return value if isinstance(value, int) else 0
+
+
+def detect(
+    con: duckdb.DuckDBPyConnection,
+    frame: AccountFrame,
+    scorers: list[AccountScorer],
+    linkers: list[Linker],
+    settings: Settings,
+    progress: Progress = SILENT,
+) -> DetectionResult:
+    """Verdicts for every account of ``frame`` and the campaigns found among them."""
+    task = progress.task("Scoring and linking accounts", total=3)
+    signals = own_signals(frame, scorers)
+    own_risk = np.array([noisy_or([s.weight for s in sig]) for sig in signals])
+    task.advance()
+    link_sets = [linker.pairs(con, settings) for linker in linkers]
+    saturation = {linker.kind: linker.saturation for linker in linkers}
+    communities = find_communities(frame.account_ids, link_sets, saturation)
+    task.advance()
+    risk, campaign_of, judged = _judge_communities(frame, communities, own_risk, signals, settings)
+    verdicts = [
+        Verdict(
+            a,
+            round(float(risk[i]), 4),
+            verdict_for(float(risk[i]), settings),
+            campaign_of.get(i),
+            tuple(signals[i]),
+        )
+        for i, a in enumerate(frame.account_ids)
+    ]
+    campaigns = _campaign_records(con, frame, judged, risk)
+    task.advance()
+    task.close()
+    return DetectionResult(verdicts, campaigns)
+
+
+def _judge_communities(
+    frame: AccountFrame,
+    communities: list[Community],
+    own_risk: npt.NDArray[np.float64],
+    signals: list[list[Signal]],
+    settings: Settings,
+) -> tuple[npt.NDArray[np.float64], dict[int, str], list[tuple[str, Community, float, list[Signal]]]]:
+    risk = own_risk.copy()
+    campaign_of: dict[int, str] = {}
+    judged: list[tuple[Community, float, list[Signal]]] = []
+    for community in communities:
+        members = np.array(community.members, dtype=np.int64)
+        group_signals = campaign_signals(frame, members, own_risk, community, settings)
+        group_risk = noisy_or([s.weight for s in group_signals])
+        if group_risk >= settings.suspicious_threshold:
+            judged.append((community, group_risk, group_signals))
+    judged.sort(key=lambda item: (-len(item[0].members), frame.account_ids[item[0].members[0]]))
+    named = []
+    for number, (community, group_risk, group_signals) in enumerate(judged, start=1):
+        campaign_id = f"C{number:04d}"
+        named.append((campaign_id, community, group_risk, group_signals))
+        for i in community.members:
+            strength = min(1.0, community.strength[i])
+            inherited = group_risk * strength
+            campaign_of[i] = campaign_id
+            signals[i].append(
+                Signal(
+                    CAMPAIGN_SOURCE,
+                    "campaign_member",
+                    campaign_id,
+                    inherited,
+                    observed=False,
+                    detail=f"linked into a campaign judged at risk {group_risk:.2f}",
+                )
+            )
+            risk[i] = max(risk[i], inherited)
+    return risk, campaign_of, named
+
+
+def _campaign_records(
+    con: duckdb.DuckDBPyConnection,
+    frame: AccountFrame,
+    judged: list[tuple[str, Community, float, list[Signal]]],
+    risk: npt.NDArray[np.float64],
+) -> list[Campaign]:
+    if not judged:
+        return []
+    membership = pa.table(
+        {
+            "account_id": [frame.account_ids[i] for _, c, _, _ in judged for i in c.members],
+            "campaign_id": [cid for cid, c, _, _ in judged for _ in c.members],
+        }
+    )
+    volume = _campaign_volume(con, membership)
+    campaigns = []
+    for campaign_id, community, group_risk, group_signals in judged:
+        stats = volume[campaign_id]
+        evidence: dict[str, object] = {
+            "links": community.links,
+            "signals": [_signal_json(s) for s in group_signals],
+            **{k: v for k, v in stats.items() if k not in ("first_seen", "last_seen", "requests")},
+        }
+        campaigns.append(
+            Campaign(
+                campaign_id,
+                tuple(frame.account_ids[i] for i in community.members),
+                round(group_risk, 4),
+                _as_datetime(stats["first_seen"]),
+                _as_datetime(stats["last_seen"]),
+                int(str(stats["requests"])),
+                evidence,
+            )
+        )
+    return campaigns
+
+
+def _campaign_volume(con: duckdb.DuckDBPyConnection, membership: pa.Table) -> dict[str, dict[str, object]]:
+    con.register("campaign_membership", membership)
+    rows = query_arrow(
+        con,
+        """
+        SELECT m.campaign_id, min(r.ts) AS first_seen, max(r.ts) AS last_seen, count(*) AS requests,
+               sum(coalesce(r.prompt_tokens, 0)) AS prompt_tokens,
+               sum(coalesce(r.completion_tokens, 0)) AS completion_tokens,
+               sum(coalesce(r.reasoning_tokens, 0)) AS reasoning_tokens,
+               list(DISTINCT r.model ORDER BY r.model) AS models
+        FROM requests r JOIN campaign_membership m USING (account_id)
+        GROUP BY m.campaign_id
+    """,
+    ).to_pylist()
+    con.unregister("campaign_membership")
+    out: dict[str, dict[str, object]] = defaultdict(dict)
+    for row in rows:
+        out[str(row.pop("campaign_id"))] = row
+    return out
+
+
+def _as_datetime(value: object) -> datetime:
+    if not isinstance(value, datetime):
+        raise TypeError(f"expected a timestamp, got {value!r}")
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def _signal_json(signal: Signal) -> dict[str, object]:
+    return {
+        "source": signal.source,
+        "name": signal.name,
+        "value": signal.value,
+        "weight": round(signal.weight, 4),
+        "observed": signal.observed,
+        "detail": signal.detail,
+    }

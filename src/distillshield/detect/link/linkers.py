@@ -1,0 +1,59 @@
+"""Built-in linkers, one per kind of shared evidence the published reports name.
+
+Benign life shares things too (a lab's card, a university /24, a corporate
+egress), so a link only proposes that accounts belong together; whether the
+group is a campaign is judged on the group's behaviour and content.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from distillshield.detect.link.base import Linker
+from distillshield.features.sql import NETWORK
+
+
+class SharedPayment(Linker):
+    """Accounts paying with the same payment instrument."""
+
+    kind: ClassVar[str] = "payment"
+    weight: ClassVar[float] = 1.0
+
+    def key_sql(self) -> str:
+        return (
+            "SELECT DISTINCT account_id, payment_fingerprint AS key FROM requests WHERE payment_fingerprint IS NOT NULL"
+        )
+
+
+class SharedNetwork(Linker):
+    """Accounts seen on the same /24 (IPv4) or /48 (IPv6); several shared networks saturate the link."""
+
+    kind: ClassVar[str] = "network"
+    weight: ClassVar[float] = 0.6
+    saturation: ClassVar[int] = 3
+
+    def key_sql(self) -> str:
+        return f"SELECT DISTINCT account_id, {NETWORK} AS key FROM requests WHERE ip IS NOT NULL"
+
+
+class SharedTemplate(Linker):
+    """Accounts sending the same system prompt, or user prompts with the same fixed head or tail."""
+
+    kind: ClassVar[str] = "template"
+    weight: ClassVar[float] = 0.8
+
+    def key_sql(self) -> str:
+        return "SELECT DISTINCT account_id, kind || ':' || template_key AS key FROM account_templates"
+
+
+class CreationBurst(Linker):
+    """Accounts created within the same ten minutes (sign-up bursts of a farm)."""
+
+    kind: ClassVar[str] = "creation_burst"
+    weight: ClassVar[float] = 0.3
+
+    def key_sql(self) -> str:
+        return (
+            "SELECT DISTINCT account_id, CAST(time_bucket(INTERVAL 10 MINUTE, account_created_at) AS VARCHAR) AS key "
+            "FROM requests WHERE account_created_at IS NOT NULL"
+        )

@@ -1,0 +1,151 @@
+"""Per-account behaviour and content scorers.
+
+Each scorer maps one family of published signals (see the detection reference:
+Anthropic's February 2026 post, CISA advisory AA26-251A) to a weighted signal.
+Weights are deliberately modest for signals benign workloads also show (24/7
+app backends, high-volume batch jobs) and larger for signals that only
+extraction shows (asking for hidden reasoning at volume).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import ClassVar
+
+import numpy as np
+
+from distillshield.detect.scorers.base import AccountScorer
+from distillshield.features.frame import AccountFrame
+from distillshield.records import Signal
+
+
+def _volume_confidence(frame: AccountFrame, full_at: float) -> np.ndarray:
+    """Shares computed over a handful of requests are noisy: scale weights up to ``full_at`` requests."""
+    return np.minimum(1.0, frame["n_requests"] / full_at)
+
+
+class ReasoningHarvest(AccountScorer):
+    """A large share of the account's prompts ask for hidden or reformatted reasoning."""
+
+    reads: ClassVar[tuple[str, ...]] = ("elicitation_share", "jailbreak_share", "n_requests")
+
+    def signals(self, frame: AccountFrame) -> Iterator[tuple[int, Signal]]:
+        share = frame["elicitation_share"]
+        weights = 0.95 * share * _volume_confidence(frame, 8)
+        yield from self._emit(
+            frame,
+            share >= 0.2,
+            weights,
+            "reasoning_elicitation_share",
+            "elicitation_share",
+            "share of requests asking for hidden or reformatted reasoning",
+        )
+        wrapped = frame["jailbreak_share"]
+        both = (wrapped >= 0.2) & (share >= 0.1)
+        yield from self._emit(
+            frame,
+            both,
+            0.6 * wrapped * _volume_confidence(frame, 5),
+            "jailbreak_wrapped_share",
+            "jailbreak_share",
+            "share of requests wrapped in jailbreak role-play",
+        )
+
+
+class HighVolume(AccountScorer):
+    """Sustained volume and long outputs per request, the economics of harvesting."""
+
+    reads: ClassVar[tuple[str, ...]] = ("requests_per_active_day", "mean_completion_tokens")
+
+    def signals(self, frame: AccountFrame) -> Iterator[tuple[int, Signal]]:
+        rate = frame["requests_per_active_day"]
+        yield from self._emit(
+            frame,
+            rate >= 300,
+            np.full(len(frame), 0.25),
+            "requests_per_active_day",
+            "requests_per_active_day",
+            "sustained daily volume",
+        )
+        tokens = frame["mean_completion_tokens"] + 0.0
+        yield from self._emit(
+            frame,
+            tokens >= 1500,
+            np.full(len(frame), 0.15),
+            "mean_completion_tokens",
+            "mean_completion_tokens",
+            "long outputs per request",
+        )
+
+
+class RoundTheClock(AccountScorer):
+    """Activity spread evenly over all 24 hours: no diurnal rhythm (needs enough requests to tell)."""
+
+    reads: ClassVar[tuple[str, ...]] = ("hour_entropy", "n_requests")
+
+    def signals(self, frame: AccountFrame) -> Iterator[tuple[int, Signal]]:
+        entropy = frame["hour_entropy"]
+        mask = (frame["n_requests"] >= 100) & (entropy >= 0.97)
+        yield from self._emit(
+            frame,
+            mask,
+            np.full(len(frame), 0.15),
+            "hour_entropy",
+            "hour_entropy",
+            "normalised entropy of UTC hours; 1 = flat 24/7",
+        )
+
+
+class FreshAccountAtFullSpeed(AccountScorer):
+    """A new account that goes straight to heavy use (CISA AA26-251A)."""
+
+    reads: ClassVar[tuple[str, ...]] = ("age_at_first_request_hours", "requests_per_active_day")
+
+    def signals(self, frame: AccountFrame) -> Iterator[tuple[int, Signal]]:
+        age = np.nan_to_num(frame["age_at_first_request_hours"], nan=1e9)
+        mask = (age <= 24) & (frame["requests_per_active_day"] >= 100)
+        yield from self._emit(
+            frame,
+            mask,
+            np.full(len(frame), 0.3),
+            "age_at_first_request_hours",
+            "age_at_first_request_hours",
+            "hours from account creation to first request, with heavy daily use",
+        )
+
+
+class IpRotation(AccountScorer):
+    """Requests spread over many networks: a rotating proxy pool."""
+
+    reads: ClassVar[tuple[str, ...]] = ("n_networks", "n_requests")
+
+    def signals(self, frame: AccountFrame) -> Iterator[tuple[int, Signal]]:
+        networks = frame["n_networks"]
+        mask = (networks >= 10) & (networks / np.maximum(frame["n_requests"], 1) >= 0.2)
+        yield from self._emit(
+            frame,
+            mask,
+            np.full(len(frame), 0.35),
+            "distinct_networks",
+            "n_networks",
+            "distinct /24 (IPv4) or /48 (IPv6) networks used",
+        )
+
+
+class ToolHarvest(AccountScorer):
+    """Agentic scaffolds that narrate plans around tool calls, at volume."""
+
+    reads: ClassVar[tuple[str, ...]] = ("agentic_share", "tool_call_share", "n_requests")
+
+    def signals(self, frame: AccountFrame) -> Iterator[tuple[int, Signal]]:
+        agentic = frame["agentic_share"]
+        mask = (agentic >= 0.5) & (frame["tool_call_share"] >= 0.3)
+        weights = 0.6 * agentic * _volume_confidence(frame, 50)
+        yield from self._emit(
+            frame,
+            mask,
+            weights,
+            "agentic_scaffold_share",
+            "agentic_share",
+            "share of requests with a plan-narrating tool scaffold",
+        )

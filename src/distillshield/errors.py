@@ -1,0 +1,61 @@
+"""Every error distillshield raises on purpose derives from one root.
+
+::
+
+    DistillshieldError
+     +-- InputError                 bad input that the user can fix; carries a Location
+     |    +-- RecordError           one record (line) of a log is unusable
+     |    +-- UnreadableFileError   a whole file cannot be opened or decoded
+     +-- ConfigError                a setting, rule or plugin id is wrong
+     +-- PluginError                a plugin failed to load or broke its contract
+
+Foreign exceptions (orjson, pyarrow, gzip, YAML) are translated into these at the
+boundary where they happen, so callers never catch a library's exception type.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True, slots=True)
+class Location:
+    """Where in the user's input a problem sits; ``line`` is 1-based, 0 for the whole file."""
+
+    path: Path
+    line: int = 0
+    field: str | None = None
+
+    def __str__(self) -> str:
+        where = f"{self.path}:{self.line}" if self.line else str(self.path)
+        return f"{where} field {self.field!r}" if self.field else where
+
+
+class DistillshieldError(Exception):
+    """Root of every error distillshield raises on purpose."""
+
+
+class InputError(DistillshieldError):
+    """Input the user can fix; the message names the file, line and field."""
+
+    def __init__(self, reason: str, location: Location) -> None:
+        super().__init__(f"{location}: {reason}")
+        self.reason = reason
+        self.location = location
+
+
+class RecordError(InputError):
+    """One record of a log is unusable (it goes to quarantine)."""
+
+
+class UnreadableFileError(InputError):
+    """A whole input file cannot be opened or decoded."""
+
+
+class ConfigError(DistillshieldError):
+    """A setting, rule file or plugin id is wrong."""
+
+
+class PluginError(DistillshieldError):
+    """A plugin could not be loaded or broke its contract."""

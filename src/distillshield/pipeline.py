@@ -1,0 +1,150 @@
+"""The main job, ``scan``: ingest logs, compute features, detect, write the contract outputs.
+
+The CLI only parses arguments and calls :func:`run_scan`; tests and the
+benchmark call it directly. Each stage's time is recorded in ``run.json``.
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from distillshield import __version__
+from distillshield.db import open_database
+from distillshield.detect import DetectionResult, detect
+from distillshield.features import compute_features
+from distillshield.ingest import IngestStats, expand_inputs, ingest_paths
+from distillshield.progress import SILENT, Progress
+from distillshield.registry import Registry, build_registry
+from distillshield.report import render_report, write_accounts_csv, write_campaigns_json, write_timeline_csv
+from distillshield.settings import Settings
+
+
+@dataclass
+class ScanResult:
+    out_dir: Path
+    ingest: IngestStats
+    detection: DetectionResult
+    timings_s: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def counts(self) -> dict[str, int]:
+        verdicts = [v.verdict for v in self.detection.verdicts]
+        return {
+            "read": self.ingest.read,
+            "accepted": self.ingest.accepted,
+            "quarantined": self.ingest.quarantined,
+            "duplicates": self.ingest.duplicates,
+            "accounts": len(verdicts),
+            "campaigns": len(self.detection.campaigns),
+            "suspicious": verdicts.count("suspicious"),
+            "distiller": verdicts.count("distiller"),
+        }
+
+
+@contextmanager
+def _timed(timings: dict[str, float], stage: str) -> Iterator[None]:
+    start = time.perf_counter()
+    yield
+    timings[stage] = round(time.perf_counter() - start, 3)
+
+
+def run_scan(
+    inputs: Sequence[str | Path],
+    out_dir: Path,
+    *,
+    db_path: Path | None = None,
+    fmt: str = "auto",
+    settings: Settings | None = None,
+    registry: Registry | None = None,
+    progress: Progress = SILENT,
+    html: bool = True,
+) -> ScanResult:
+    """Scan ``inputs`` into ``out_dir``; see the scan output contract in docs/output.md."""
+    settings = settings or Settings()
+    registry = registry or build_registry()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    started = datetime.now(UTC)
+    timings: dict[str, float] = {}
+    files = expand_inputs(inputs)
+    con = open_database(db_path or out_dir / "scan.duckdb", settings)
+    try:
+        with _timed(timings, "ingest"):
+            stats = ingest_paths(
+                files,
+                con,
+                out_dir / "quarantine.jsonl",
+                fmt=fmt,
+                settings=settings,
+                progress=progress,
+            )
+        with _timed(timings, "features"):
+            frame = compute_features(con, registry.instances("content"), settings, progress)
+        with _timed(timings, "detect"):
+            detection = detect(
+                con, frame, registry.instances("scorers"), registry.instances("linkers"), settings, progress
+            )
+        result = ScanResult(out_dir, stats, detection, timings)
+        with _timed(timings, "write"):
+            write_outputs(con, result)
+    finally:
+        con.close()
+    write_run_json(result, files, settings, started)
+    if html:
+        with _timed(timings, "report"):
+            render_report(out_dir)
+        write_run_json(result, files, settings, started)
+    return result
+
+
+def write_outputs(con: duckdb.DuckDBPyConnection, result: ScanResult) -> None:
+    """accounts.csv, campaigns.json and the timeline behind the report's plot."""
+    write_accounts_csv(result.detection.verdicts, result.out_dir / "accounts.csv")
+    write_campaigns_json(result.detection.campaigns, result.out_dir / "campaigns.json")
+    write_timeline_csv(_timeline(con, result.detection), result.out_dir / "timeline.csv")
+
+
+def _timeline(con: duckdb.DuckDBPyConnection, detection: DetectionResult) -> list[tuple[str, str, int]]:
+    """Requests per day per campaign, with flagged-but-unlinked accounts and everything else pooled."""
+    groups = [
+        (v.account_id, v.campaign_id or ("flagged" if v.verdict != "benign" else "other")) for v in detection.verdicts
+    ]
+    con.register("account_groups", pa.table({"account_id": [a for a, _ in groups], "grp": [g for _, g in groups]}))
+    rows = con.execute("""
+        SELECT strftime(CAST(r.ts AS DATE), '%Y-%m-%d') AS day, g.grp, count(*) AS n
+        FROM requests r JOIN account_groups g USING (account_id) GROUP BY 1, 2 ORDER BY 1, 2
+    """).fetchall()
+    con.unregister("account_groups")
+    return [(str(d), str(g), int(n)) for d, g, n in rows]
+
+
+def write_run_json(result: ScanResult, files: Sequence[Path], settings: Settings, started: datetime) -> None:
+    """Inputs, counts, versions and timings: what an auditor needs to reproduce the run."""
+    run: dict[str, Any] = {
+        "distillshield": __version__,
+        "started_at": started.isoformat().replace("+00:00", "Z"),
+        "finished_at": datetime.now(UTC).isoformat().replace("+00:00", "Z"),
+        "inputs": [{"path": str(f), "bytes": _size(f)} for f in files],
+        "counts": result.counts,
+        "timings_s": result.timings_s,
+        "settings": asdict(settings),
+        "versions": {"python": platform.python_version(), "duckdb": duckdb.__version__},
+    }
+    (result.out_dir / "run.json").write_text(json.dumps(run, indent=2) + "\n", encoding="utf-8")
+
+
+def _size(path: Path) -> int | None:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return None

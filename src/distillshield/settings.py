@@ -1,0 +1,60 @@
+"""Settings are declared once, here, and passed around as one frozen object.
+
+Each :class:`Setting` has a name, a default and a help line; the CLI turns
+``--set name=value`` pairs into a :class:`Settings` with :func:`settings_from`.
+There is no global configuration: every stage takes the ``Settings`` it needs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields, replace
+from typing import Any
+
+from distillshield.errors import ConfigError
+
+
+@dataclass(frozen=True, slots=True)
+class Setting:
+    name: str
+    default: Any
+    help: str
+
+
+def _setting(default: Any, help: str) -> Any:
+    return field(default=default, metadata={"help": help})
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    chunk_rows: int = _setting(20_000, "Records parsed and written to DuckDB per batch while ingesting")
+    max_record_bytes: int = _setting(16 * 1024 * 1024, "Longest accepted log line; longer ones are quarantined")
+    duckdb_memory_limit: str = _setting("1GB", "DuckDB memory_limit for a scan (bounds peak RSS)")
+    duckdb_threads: int = _setting(2, "Threads DuckDB may use")
+    suspicious_threshold: float = _setting(0.5, "Risk at or above which an account is watch-listed")
+    distiller_threshold: float = _setting(0.8, "Risk at or above which an account is judged a distiller")
+    template_min_accounts: int = _setting(5, "Distinct accounts sharing a prompt template before it links them")
+    shared_infra_max_accounts: int = _setting(
+        200, "Larger groups on one /24 or card are treated as shared infrastructure, not as a link"
+    )
+
+
+#: Every setting, in declaration order, with its default and help line.
+SETTINGS: tuple[Setting, ...] = tuple(Setting(f.name, f.default, f.metadata["help"]) for f in fields(Settings))
+
+
+def settings_from(pairs: list[str] | None = None, base: Settings | None = None) -> Settings:
+    """Apply ``name=value`` pairs (from ``--set``) to ``base``, converting by the default's type."""
+    settings = base or Settings()
+    declared = {f.name: f for f in fields(Settings)}
+    changes: dict[str, Any] = {}
+    for pair in pairs or []:
+        name, sep, raw = pair.partition("=")
+        if not sep or name not in declared:
+            known = ", ".join(sorted(declared))
+            raise ConfigError(f"--set {pair!r}: expected name=value with name one of: {known}")
+        default = getattr(Settings(), name)
+        try:
+            changes[name] = type(default)(raw)
+        except ValueError as exc:
+            raise ConfigError(f"--set {name}: {raw!r} is not a valid {type(default).__name__}") from exc
+    return replace(settings, **changes)
