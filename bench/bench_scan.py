@@ -1,0 +1,120 @@
+"""Scan throughput and memory against the DuckDB floor on the same file.
+
+The floor is plain DuckDB reading the same gzip JSON Lines file and grouping it
+by account: the least work any scan of that file must do. Both run as child
+processes of this one, alternately, so machine drift hits both alike; the
+figures that matter are the ratios. Results go to bench/RESULTS.md between the
+``scan-benchmark`` markers, and to stdout as JSON.
+
+Usage: python bench/bench_scan.py [--scale 10] [--seed 5] [--runs 1]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from distillshield.simulate import simulate
+
+HERE = Path(__file__).resolve().parent
+RESULTS = HERE / "RESULTS.md"
+BEGIN, END = "<!-- scan-benchmark:begin -->", "<!-- scan-benchmark:end -->"
+
+FLOOR = """
+import sys, duckdb
+con = duckdb.connect()
+con.execute("SET threads = 2")
+rows = con.execute(
+    "SELECT account_id, count(*) AS n, count(DISTINCT ip) AS ips, avg(prompt_tokens) AS p, "
+    "avg(completion_tokens) AS c, min(ts) AS first, max(ts) AS last "
+    "FROM read_json(?, format='newline_delimited') GROUP BY account_id", [sys.argv[1]]
+).fetchall()
+print(len(rows))
+"""
+
+
+def run_child(argv: list[str]) -> tuple[float, float]:
+    """Wall seconds and peak RSS (MiB) of one child process, from the kernel's own accounting."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - start
+    if os.waitstatus_to_exitcode(status) not in (0, 1):
+        raise SystemExit(f"{argv[:4]} failed: {proc.stderr.read().decode() if proc.stderr else ''}")
+    return wall, usage.ru_maxrss / 1024
+
+
+def ensure_log(scale: float, seed: int) -> tuple[Path, int]:
+    data = HERE / "out" / f"sim-scale{scale:g}-seed{seed}"
+    log = data / "traffic.jsonl.gz"
+    if not log.exists():
+        simulate(data, scale=scale, seed=seed)
+    meta = json.loads((data / "simulation.json").read_text())
+    return log, int(meta["counts"]["requests"]) if "requests" in meta.get("counts", {}) else int(meta["requests"])
+
+
+def measure(log: Path, runs: int) -> dict[str, float]:
+    floor_walls, floor_rss, scan_walls, scan_rss = [], [], [], []
+    stage_times: dict[str, list[float]] = {}
+    for _ in range(runs):
+        wall, rss = run_child([sys.executable, "-c", FLOOR, str(log)])
+        floor_walls.append(wall)
+        floor_rss.append(rss)
+        with tempfile.TemporaryDirectory(dir=HERE / "out") as out:
+            cmd = [sys.executable, "-m", "distillshield", "scan", str(log), "--out", out, "--quiet"]
+            wall, rss = run_child(cmd)
+            scan_walls.append(wall)
+            scan_rss.append(rss)
+            for stage, seconds in json.loads((Path(out) / "run.json").read_text())["timings_s"].items():
+                stage_times.setdefault(stage, []).append(seconds)
+    result = {
+        "floor_wall_s": statistics.median(floor_walls),
+        "floor_peak_rss_mib": max(floor_rss),
+        "scan_wall_s": statistics.median(scan_walls),
+        "scan_peak_rss_mib": max(scan_rss),
+        "ratio_scan_to_floor": statistics.median(s / f for s, f in zip(scan_walls, floor_walls, strict=True)),
+    }
+    result.update({f"stage_{k}_s": statistics.median(v) for k, v in stage_times.items()})
+    return result
+
+
+def write_results(result: dict[str, float], requests: int, scale: float, seed: int, runs: int) -> None:
+    rows = "\n".join(f"| {k} | {v:,.2f} |" for k, v in result.items())
+    section = (
+        f"{BEGIN}\n## Scan vs the DuckDB floor\n\n"
+        f"`python bench/bench_scan.py --scale {scale:g} --seed {seed} --runs {runs}`: {requests:,} simulated requests, "
+        f"gzip JSON Lines; median of {runs} alternating run(s); peak RSS from the kernel's accounting of each child.\n\n"
+        f"| figure | value |\n|---|---|\n{rows}\n"
+        f"| scan requests/s | {requests / result['scan_wall_s']:,.0f} |\n"
+        f"| floor requests/s | {requests / result['floor_wall_s']:,.0f} |\n{END}"
+    )
+    text = RESULTS.read_text(encoding="utf-8") if RESULTS.exists() else "# Benchmark results\n"
+    if BEGIN in text:
+        text = text[: text.index(BEGIN)] + section + text[text.index(END) + len(END) :]
+    else:
+        text = text.rstrip("\n") + "\n\n" + section + "\n"
+    RESULTS.write_text(text, encoding="utf-8")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--scale", type=float, default=10.0)
+    parser.add_argument("--seed", type=int, default=5)
+    parser.add_argument("--runs", type=int, default=1)
+    args = parser.parse_args()
+    (HERE / "out").mkdir(exist_ok=True)
+    log, requests = ensure_log(args.scale, args.seed)
+    result = measure(log, args.runs)
+    write_results(result, requests, args.scale, args.seed, args.runs)
+    print(json.dumps({"requests": requests, **result}))
+
+
+if __name__ == "__main__":
+    main()
