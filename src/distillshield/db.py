@@ -34,3 +34,9 @@ def query_batches(con: duckdb.DuckDBPyConnection, query: str, batch_rows: int) -
     """Stream the result of ``query`` in record batches of at most ``batch_rows`` rows."""
     reader: pa.RecordBatchReader = con.sql(query).to_arrow_reader(batch_rows)
     yield from reader
+
+
+def query_scalar(con: duckdb.DuckDBPyConnection, query: str) -> Any:
+    """The single value of a one-row, one-column query (the result is fully consumed)."""
+    rows = con.sql(query).fetchall()
+    return rows[0][0] if rows else None

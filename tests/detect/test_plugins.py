@@ -43,9 +43,7 @@ def test_content_detector_scores_in_unit_interval(detector: ContentDetector) -> 
 
 
 @pytest.mark.parametrize("scorer", REGISTRY.instances("scorers"), ids=lambda s: type(s).__name__)
-def test_scorer_contract(
-    scorer: AccountScorer, scanned: tuple[duckdb.DuckDBPyConnection, AccountFrame]
-) -> None:
+def test_scorer_contract(scorer: AccountScorer, scanned: tuple[duckdb.DuckDBPyConnection, AccountFrame]) -> None:
     _, frame = scanned
     missing = [c for c in scorer.reads if c not in frame.columns]
     assert not missing, f"{type(scorer).__name__} reads columns the features stage does not make: {missing}"

@@ -7,7 +7,7 @@ from collections.abc import Callable
 import duckdb
 import pyarrow as pa
 
-from distillshield.db import query_arrow, query_batches
+from distillshield.db import query_arrow, query_batches, query_scalar
 from distillshield.detect.content.base import ContentDetector
 from distillshield.features import sql
 from distillshield.features.frame import AccountFrame
@@ -26,8 +26,7 @@ def score_distinct_texts(
     requests is much cheaper on exactly the traffic that matters.
     """
     con.execute(sql.TEXT_KEYS)
-    row = con.execute("SELECT count(*) FROM texts").fetchone()
-    n_texts = int(row[0]) if row else 0
+    n_texts = int(query_scalar(con, "SELECT count(*) FROM texts"))
     task = progress.task("Scoring prompt content", total=n_texts)
     reader = query_batches(con, "SELECT text_key, system_prompt, user_prompt FROM texts", _TEXT_BATCH)
     scored = [_score_batch(batch, detectors, task.advance) for batch in reader]
