@@ -24,6 +24,7 @@ from distillshield.db import open_database
 from distillshield.detect import DetectionResult, detect
 from distillshield.features import compute_features
 from distillshield.ingest import IngestStats, expand_inputs, ingest_paths
+from distillshield.ingest.readers import Format
 from distillshield.progress import SILENT, Progress
 from distillshield.registry import Registry, build_registry
 from distillshield.report import render_report, write_accounts_csv, write_campaigns_json, write_timeline_csv
@@ -64,7 +65,7 @@ def run_scan(
     out_dir: Path,
     *,
     db_path: Path | None = None,
-    fmt: str = "auto",
+    fmt: Format = "auto",
     settings: Settings | None = None,
     registry: Registry | None = None,
     progress: Progress = SILENT,

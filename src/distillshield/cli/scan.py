@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, cast, get_args
 
 import typer
 from rich.table import Table
 
 from distillshield.cli.common import EXIT_OK, EXIT_PARTIAL, EXIT_UNUSABLE, Quiet, err, out, reports_errors
+from distillshield.ingest.readers import Format
 from distillshield.pipeline import ScanResult, run_scan
 from distillshield.progress import Progress
 from distillshield.settings import settings_from
@@ -35,11 +36,13 @@ def command(
 
     Example: distillshield scan logs/2026-05/*.jsonl.gz --out scan-out
     """
-    if fmt not in ("auto", "spec", "litellm"):
+    if fmt not in get_args(Format):
         raise typer.BadParameter(f"--format must be auto, spec or litellm, not {fmt!r}")
     settings = settings_from(setting)
     with Progress(quiet=quiet, console=err) as progress:
-        result = run_scan(logs, out_dir, db_path=db, fmt=fmt, settings=settings, progress=progress, html=html)
+        result = run_scan(
+            logs, out_dir, db_path=db, fmt=cast(Format, fmt), settings=settings, progress=progress, html=html
+        )
     _print_summary(result, quiet)
     raise typer.Exit(_exit_status(result))
 

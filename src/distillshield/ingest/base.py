@@ -1,0 +1,181 @@
+"""Validate one decoded log record against traffic-log spec v1 and turn it into a requests row.
+
+:func:`to_row` is the only gate every reader goes through, whatever the file
+format, so the spec's rules live in one place. It raises :class:`RecordError`
+naming the field; the reader adds the file and line.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from distillshield.errors import Location, RecordError
+from distillshield.records import REQUEST_COLUMNS
+
+SPEC_FIELDS = frozenset({
+    "request_id", "ts", "account_id", "api_key_id", "user_id", "ip", "user_agent", "asn", "payment_fingerprint",
+    "email_domain", "account_created_at", "model", "messages", "prompt", "response", "reasoning", "prompt_tokens",
+    "completion_tokens", "reasoning_tokens", "tool_calls", "status", "extra",
+})  # fmt: skip
+OPTIONAL_STRINGS = ("api_key_id", "user_id", "ip", "user_agent", "payment_fingerprint", "email_domain",
+                    "response", "reasoning")  # fmt: skip
+OPTIONAL_INTS = ("asn", "prompt_tokens", "completion_tokens", "reasoning_tokens", "tool_calls", "status")
+SYSTEM_ROLES = frozenset({"system", "developer"})
+_MIN_TS, _MAX_TS = 0.0, datetime(2200, 1, 1, tzinfo=UTC).timestamp()
+_UNKNOWN_FILE = Path("-")
+
+
+def reject(field: str | None, reason: str) -> RecordError:
+    """A RecordError whose location the reader fills in (file and line are not known here)."""
+    return RecordError(reason, Location(_UNKNOWN_FILE, 0, field))
+
+
+def parse_timestamp(value: Any, field: str, *, naive_is_utc: bool = False) -> datetime:
+    """RFC 3339 with an offset, or Unix seconds; returned as naive UTC (the table's convention)."""
+    if isinstance(value, bool):
+        raise reject(field, f"timestamp must be an RFC 3339 string or Unix seconds, not {value!r}")
+    if isinstance(value, int | float):
+        seconds = float(value)
+    elif isinstance(value, datetime):
+        seconds = _aware(value, field, naive_is_utc).timestamp()
+    elif isinstance(value, str):
+        try:
+            parsed = datetime.fromisoformat(value.strip())
+        except ValueError:
+            raise reject(field, f"unparseable timestamp {value[:64]!r}") from None
+        seconds = _aware(parsed, field, naive_is_utc).timestamp()
+    else:
+        raise reject(field, f"timestamp must be an RFC 3339 string or Unix seconds, not {type(value).__name__}")
+    if not (math.isfinite(seconds) and _MIN_TS <= seconds < _MAX_TS):
+        raise reject(field, f"timestamp {value!r} is outside 1970-2199")
+    return datetime.fromtimestamp(seconds, UTC).replace(tzinfo=None)
+
+
+def _aware(value: datetime, field: str, naive_is_utc: bool) -> datetime:
+    if value.tzinfo is not None:
+        return value
+    if naive_is_utc:
+        return value.replace(tzinfo=UTC)
+    raise reject(field, f"timestamp {value.isoformat()!r} has no UTC offset (RFC 3339 needs one, e.g. 'Z')")
+
+
+def _content_text(content: Any, index: int) -> str:
+    if content is None:
+        return ""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        texts = []
+        for part in content:
+            if not isinstance(part, dict):
+                raise reject("messages", f"messages[{index}].content parts must be objects")
+            text = part.get("text")
+            if part.get("type") == "text":
+                if not isinstance(text, str):
+                    raise reject("messages", f"messages[{index}].content text part needs a string 'text'")
+                texts.append(text)
+        return "\n".join(texts)
+    raise reject("messages", f"messages[{index}].content must be a string, null or a list of parts")
+
+
+def split_messages(messages: Any) -> tuple[str, str, int, int]:
+    """(system text, last user text, number of messages, number of user turns)."""
+    if not isinstance(messages, list):
+        raise reject("messages", "messages must be an array")
+    system, user, user_turns = [], "", 0
+    for i, message in enumerate(messages):
+        if not isinstance(message, dict) or not isinstance(message.get("role"), str):
+            raise reject("messages", f"messages[{i}] must be an object with a string 'role'")
+        text = _content_text(message.get("content"), i)
+        role = message["role"]
+        if role in SYSTEM_ROLES:
+            system.append(text)
+        elif role == "user":
+            user, user_turns = text, user_turns + 1
+    return "\n".join(system), user, len(messages), user_turns
+
+
+def _required_string(record: dict[str, Any], field: str) -> str:
+    value = record.get(field)
+    if value is None:
+        raise reject(field, f"missing required field {field!r}")
+    if not isinstance(value, str) or (field != "model" and not value):
+        raise reject(field, f"{field} must be a non-empty string, not {_show(value)}")
+    return value
+
+
+def _optional(record: dict[str, Any], field: str, kind: type) -> Any:
+    value = record.get(field)
+    if value is None:
+        return None
+    if kind is int and (isinstance(value, bool) or not isinstance(value, int)):
+        raise reject(field, f"{field} must be an integer, not {_show(value)}")
+    if kind is str and not isinstance(value, str):
+        raise reject(field, f"{field} must be a string, not {_show(value)}")
+    if kind is int and not -(2**63) <= value < 2**63:
+        raise reject(field, f"{field} {value} does not fit in 64 bits")
+    return value
+
+
+def _show(value: Any) -> str:
+    text = repr(value)
+    return f"{type(value).__name__} {text[:40]}"
+
+
+def content_hash(record: dict[str, Any]) -> str:
+    """Stable across re-reads and key order, so re-ingesting a record is recognised as the same one."""
+    canonical = orjson.dumps(record, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS)
+    return hashlib.blake2b(canonical, digest_size=16).hexdigest()
+
+
+def to_row(record: Any, *, naive_is_utc: bool = False) -> tuple[Any, ...]:
+    """One requests-table row (in REQUEST_COLUMNS order, provenance columns left as None)."""
+    if not isinstance(record, dict):
+        raise reject(None, f"a record must be a JSON object, not {type(record).__name__}")
+    request_id = _required_string(record, "request_id")
+    if "ts" not in record or record["ts"] is None:
+        raise reject("ts", "missing required field 'ts'")
+    ts = parse_timestamp(record["ts"], "ts", naive_is_utc=naive_is_utc)
+    account_id = _required_string(record, "account_id")
+    model = _required_string(record, "model")
+    messages, prompt = record.get("messages"), record.get("prompt")
+    if messages is None and prompt is None:
+        raise reject("messages", "one of 'messages' or 'prompt' is required")
+    if prompt is not None and not isinstance(prompt, str):
+        raise reject("prompt", f"prompt must be a string, not {_show(prompt)}")
+    system, user, n_messages, user_turns = split_messages(messages) if messages is not None else ("", "", 0, 0)
+    if messages is None or (not user and prompt):
+        user = prompt or ""
+    created = record.get("account_created_at")
+    created_at = None if created is None else parse_timestamp(created, "account_created_at", naive_is_utc=naive_is_utc)
+    extra = _extra(record)
+    status = _optional(record, "status", int)
+    values = {
+        "request_id": request_id, "ts": ts, "account_id": account_id, "model": model,
+        "account_created_at": created_at, "prompt": prompt, "extra": extra,
+        "messages": None if messages is None else orjson.dumps(messages).decode(),
+        "status": 200 if status is None else status,
+        "system_prompt": system, "user_prompt": user, "n_messages": n_messages, "n_user_turns": user_turns,
+        "content_hash": content_hash(record),
+    }  # fmt: skip
+    for field in OPTIONAL_STRINGS:
+        values[field] = _optional(record, field, str)
+    for field in OPTIONAL_INTS[:-1]:
+        values[field] = _optional(record, field, int)
+    return tuple(values.get(column) for column in REQUEST_COLUMNS)
+
+
+def _extra(record: dict[str, Any]) -> str | None:
+    """The spec's ``extra`` object merged with every unknown top-level field: nothing is dropped."""
+    extra = record.get("extra")
+    if extra is not None and not isinstance(extra, dict):
+        raise reject("extra", f"extra must be an object, not {_show(extra)}")
+    merged = dict(extra or {})
+    merged.update({k: v for k, v in record.items() if k not in SPEC_FIELDS})
+    return orjson.dumps(merged, option=orjson.OPT_NON_STR_KEYS).decode() if merged else None

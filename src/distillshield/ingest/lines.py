@@ -1,0 +1,104 @@
+"""Split a (possibly gzip-compressed) file into lines in bounded memory.
+
+Blocks of :data:`BLOCK` bytes are read and split on ``\\n``; a line longer than
+``max_bytes`` is never assembled: its bytes are handed piecewise to the
+quarantine as they arrive. A gzip stream that ends early yields every
+complete line before the break and then reports the partial tail.
+"""
+
+from __future__ import annotations
+
+import gzip
+import zlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+BLOCK = 1 << 20
+GZIP_MAGIC = b"\x1f\x8b"
+
+
+@dataclass(frozen=True, slots=True)
+class Line:
+    number: int
+    data: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class Broken:
+    """The stream broke (truncated or corrupt compression) at ``number``; ``tail`` is the partial line."""
+
+    number: int
+    reason: str
+    tail: bytes
+
+
+Oversize = Callable[[int, Iterator[bytes]], None]
+
+
+def open_tracked(path: Path) -> tuple[BinaryIO, BinaryIO]:
+    """(decoded stream, raw file): the raw file's position tells how far through the input we are."""
+    raw = path.open("rb")
+    magic = raw.read(2)
+    raw.seek(0)
+    if magic == GZIP_MAGIC:
+        return gzip.GzipFile(fileobj=raw, mode="rb"), raw  # type: ignore[return-value]
+    return raw, raw
+
+
+def open_maybe_gzip(path: Path) -> BinaryIO:
+    """The file's bytes, decompressed when it starts with the gzip magic."""
+    with path.open("rb") as probe:
+        magic = probe.read(2)
+    return gzip.open(path, "rb") if magic == GZIP_MAGIC else path.open("rb")  # type: ignore[return-value]
+
+
+def _blocks(stream: BinaryIO) -> Iterator[bytes]:
+    while block := stream.read(BLOCK):
+        yield block
+
+
+def iter_lines(stream: BinaryIO, max_bytes: int, on_oversize: Oversize) -> Iterator[Line | Broken]:
+    """Lines with 1-based numbers (blank lines included, the caller skips them)."""
+    blocks = _blocks(stream)
+    pending, number = b"", 0
+    try:
+        for block in blocks:
+            pending += block
+            while True:
+                start = 0
+                while (end := pending.find(b"\n", start)) != -1:
+                    number += 1
+                    yield Line(number, pending[start:end].rstrip(b"\r"))
+                    start = end + 1
+                pending = pending[start:]
+                if len(pending) <= max_bytes:
+                    break
+                number += 1
+                pending = _stream_oversize(number, pending, blocks, on_oversize)
+    except (EOFError, zlib.error, gzip.BadGzipFile, OSError) as exc:
+        reason = "truncated gzip stream" if isinstance(exc, EOFError) else f"corrupt compressed stream: {exc}"
+        yield Broken(number + 1, reason, pending)
+        return
+    if pending:
+        yield Line(number + 1, pending.rstrip(b"\r"))
+
+
+def _stream_oversize(number: int, head: bytes, blocks: Iterator[bytes], on_oversize: Oversize) -> bytes:
+    """Send the rest of an oversized line to ``on_oversize``; return what follows its newline."""
+    rest = b""
+
+    def pieces() -> Iterator[bytes]:
+        nonlocal rest
+        yield head
+        for block in blocks:
+            cut = block.find(b"\n")
+            if cut != -1:
+                rest = block[cut + 1 :]
+                yield block[:cut]
+                return
+            yield block
+
+    on_oversize(number, pieces())
+    return rest
