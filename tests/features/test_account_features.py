@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+
 import pytest
 
 from distillshield.detect.content.lexical import AgenticScaffold, JailbreakWrapper, ReasoningElicitation

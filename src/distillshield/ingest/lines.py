@@ -55,7 +55,10 @@ def open_maybe_gzip(path: Path) -> BinaryIO:
 
 
 def _blocks(stream: BinaryIO) -> Iterator[bytes]:
-    while block := stream.read(BLOCK):
+    # read1 returns what one underlying read produced: with read(), a gzip stream that
+    # ends early raises before handing back the lines it had already decompressed.
+    read = getattr(stream, "read1", stream.read)
+    while block := read(BLOCK):
         yield block
 
 
