@@ -89,8 +89,10 @@ def write_results(result: dict[str, float], requests: int, scale: float, seed: i
     rows = "\n".join(f"| {k} | {v:,.2f} |" for k, v in result.items())
     section = (
         f"{BEGIN}\n## Scan vs the DuckDB floor\n\n"
-        f"`python bench/bench_scan.py --scale {scale:g} --seed {seed} --runs {runs}`: {requests:,} simulated requests, "
-        f"gzip JSON Lines; median of {runs} alternating run(s); peak RSS from the kernel's accounting of each child.\n\n"
+        f"`python bench/bench_scan.py --scale {scale:g} --seed {seed} --runs {runs}`: "
+        f"{requests:,} simulated requests, "
+        f"gzip JSON Lines; median of {runs} alternating run(s); "
+        "peak RSS from the kernel's accounting of each child.\n\n"
         f"| figure | value |\n|---|---|\n{rows}\n"
         f"| scan requests/s | {requests / result['scan_wall_s']:,.0f} |\n"
         f"| floor requests/s | {requests / result['floor_wall_s']:,.0f} |\n{END}"

@@ -33,6 +33,9 @@ class Settings:
     suspicious_threshold: float = _setting(0.5, "Risk at or above which an account is watch-listed")
     distiller_threshold: float = _setting(0.8, "Risk at or above which an account is judged a distiller")
     template_min_accounts: int = _setting(5, "Distinct accounts sharing a prompt template before it links them")
+    template_min_variants: int = _setting(
+        20, "Distinct prompts a shared head or tail must open or close before it counts as a template"
+    )
     shared_infra_max_accounts: int = _setting(
         200, "Larger groups on one /24 or card are treated as shared infrastructure, not as a link"
     )

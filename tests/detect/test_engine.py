@@ -29,7 +29,7 @@ def test_verdict_thresholds() -> None:
 
 def test_pool_sharing_a_reasoning_block_becomes_one_campaign() -> None:
     con = requests_db(pool_and_casual_rows(pool_accounts=6, per_account=4))
-    settings = Settings(template_min_accounts=5)
+    settings = Settings(template_min_accounts=5, template_min_variants=3)
     frame = compute_features(con, REGISTRY.instances("content"), settings)
     result = detect(con, frame, REGISTRY.instances("scorers"), REGISTRY.instances("linkers"), settings)
     by_account = {v.account_id: v for v in result.verdicts}

@@ -16,7 +16,7 @@ from tests.builders import pool_and_casual_rows, requests_db
 def frame() -> AccountFrame:
     con = requests_db(pool_and_casual_rows())
     detectors = [ReasoningElicitation(), JailbreakWrapper(), AgenticScaffold()]
-    return compute_features(con, detectors, Settings(template_min_accounts=5))
+    return compute_features(con, detectors, Settings(template_min_accounts=5, template_min_variants=3))
 
 
 def _value(frame: AccountFrame, account: str, column: str) -> float:

@@ -53,7 +53,10 @@ def _score_batch(
 def build_templates(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
     """Find prompt parts shared by several accounts (tables request_templates, templates, account_templates)."""
     con.execute(sql.REQUEST_TEMPLATES)
-    con.execute(sql.TEMPLATES, {"min_accounts": settings.template_min_accounts})
+    con.execute(
+        sql.TEMPLATES,
+        {"min_accounts": settings.template_min_accounts, "min_variants": settings.template_min_variants},
+    )
     con.execute(sql.ACCOUNT_TEMPLATES)
 
 

@@ -51,8 +51,9 @@ SELECT account_id, request_id, 'suffix', md5(right(user_norm, 100)), right(user_
 FROM n WHERE length(user_norm) >= 220
 """
 
-#: A template is shared when several accounts use it with varied remainders: one
-#: popular question asked by many people is content, not a template.
+#: A template is shared when several accounts use it with many varied remainders: one
+#: popular question asked by many people with a handful of different wrappers is
+#: shared content, not a template.
 TEMPLATES = """
 CREATE OR REPLACE TABLE templates AS
 SELECT kind, template_key, any_value(sample) AS sample,
@@ -60,7 +61,7 @@ SELECT kind, template_key, any_value(sample) AS sample,
        count(DISTINCT text_key) AS n_texts
 FROM request_templates GROUP BY kind, template_key
 HAVING count(DISTINCT account_id) >= $min_accounts
-   AND (kind = 'system' OR count(DISTINCT text_key) >= 3)
+   AND (kind = 'system' OR count(DISTINCT text_key) >= $min_variants)
 """
 
 ACCOUNT_TEMPLATES = """

@@ -18,13 +18,42 @@ import orjson
 from distillshield.errors import Location, RecordError
 from distillshield.records import REQUEST_COLUMNS
 
-SPEC_FIELDS = frozenset({
-    "request_id", "ts", "account_id", "api_key_id", "user_id", "ip", "user_agent", "asn", "payment_fingerprint",
-    "email_domain", "account_created_at", "model", "messages", "prompt", "response", "reasoning", "prompt_tokens",
-    "completion_tokens", "reasoning_tokens", "tool_calls", "status", "extra",
-})  # fmt: skip
-OPTIONAL_STRINGS = ("api_key_id", "user_id", "ip", "user_agent", "payment_fingerprint", "email_domain",
-                    "response", "reasoning")  # fmt: skip
+SPEC_FIELDS = frozenset(
+    {
+        "request_id",
+        "ts",
+        "account_id",
+        "api_key_id",
+        "user_id",
+        "ip",
+        "user_agent",
+        "asn",
+        "payment_fingerprint",
+        "email_domain",
+        "account_created_at",
+        "model",
+        "messages",
+        "prompt",
+        "response",
+        "reasoning",
+        "prompt_tokens",
+        "completion_tokens",
+        "reasoning_tokens",
+        "tool_calls",
+        "status",
+        "extra",
+    }
+)
+OPTIONAL_STRINGS = (
+    "api_key_id",
+    "user_id",
+    "ip",
+    "user_agent",
+    "payment_fingerprint",
+    "email_domain",
+    "response",
+    "reasoning",
+)
 OPTIONAL_INTS = ("asn", "prompt_tokens", "completion_tokens", "reasoning_tokens", "tool_calls", "status")
 SYSTEM_ROLES = frozenset({"system", "developer"})
 _MIN_TS, _MAX_TS = 0.0, datetime(2200, 1, 1, tzinfo=UTC).timestamp()
@@ -157,13 +186,21 @@ def to_row(record: Any, *, naive_is_utc: bool = False) -> tuple[Any, ...]:
     extra = _extra(record)
     status = _optional(record, "status", int)
     values = {
-        "request_id": request_id, "ts": ts, "account_id": account_id, "model": model,
-        "account_created_at": created_at, "prompt": prompt, "extra": extra,
+        "request_id": request_id,
+        "ts": ts,
+        "account_id": account_id,
+        "model": model,
+        "account_created_at": created_at,
+        "prompt": prompt,
+        "extra": extra,
         "messages": None if messages is None else orjson.dumps(messages).decode(),
         "status": 200 if status is None else status,
-        "system_prompt": system, "user_prompt": user, "n_messages": n_messages, "n_user_turns": user_turns,
+        "system_prompt": system,
+        "user_prompt": user,
+        "n_messages": n_messages,
+        "n_user_turns": user_turns,
         "content_hash": content_hash(record),
-    }  # fmt: skip
+    }
     for field in OPTIONAL_STRINGS:
         values[field] = _optional(record, field, str)
     for field in OPTIONAL_INTS[:-1]:

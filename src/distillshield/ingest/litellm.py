@@ -30,10 +30,22 @@ from distillshield.ingest.base import reject
 
 #: Columns that identify a LiteLLM spend-log export (a header or a first record having them).
 SIGNATURE = frozenset({"request_id", "startTime"})
-_MAPPED = frozenset({
-    "request_id", "startTime", "team_id", "api_key", "user", "end_user", "requester_ip_address", "model",
-    "messages", "response", "prompt_tokens", "completion_tokens",
-})  # fmt: skip
+_MAPPED = frozenset(
+    {
+        "request_id",
+        "startTime",
+        "team_id",
+        "api_key",
+        "user",
+        "end_user",
+        "requester_ip_address",
+        "model",
+        "messages",
+        "response",
+        "prompt_tokens",
+        "completion_tokens",
+    }
+)
 
 
 def _json_or_text(value: Any) -> Any:
