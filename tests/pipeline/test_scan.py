@@ -24,6 +24,11 @@ def _labels(path: Path) -> dict[str, dict[str, str]]:
         return {row["account_id"]: row for row in csv.DictReader(f)}
 
 
+def _accounts(scan: SmallScan) -> list[dict[str, str]]:
+    with (scan.result.out_dir / "accounts.csv").open(newline="", encoding="utf-8") as f:
+        return list(csv.DictReader(f))
+
+
 def test_accounts_csv_has_one_row_per_account_with_contract_columns(small_scan: SmallScan) -> None:
     with (small_scan.result.out_dir / "accounts.csv").open(newline="", encoding="utf-8") as f:
         reader = csv.DictReader(f)
@@ -39,10 +44,7 @@ def test_accounts_csv_has_one_row_per_account_with_contract_columns(small_scan: 
 def test_campaigns_json_has_contract_fields_and_evidence(small_scan: SmallScan) -> None:
     campaigns = json.loads((small_scan.result.out_dir / "campaigns.json").read_text(encoding="utf-8"))
     assert campaigns, "the simulated campaigns must be found"
-    accounts_csv = {
-        r["account_id"]: r["campaign_id"]
-        for r in csv.DictReader((small_scan.result.out_dir / "accounts.csv").open(encoding="utf-8"))
-    }
+    accounts_csv = {r["account_id"]: r["campaign_id"] for r in _accounts(small_scan)}
     for campaign in campaigns:
         assert {"campaign_id", "accounts", "risk", "first_seen", "last_seen", "requests", "evidence"} <= set(campaign)
         assert campaign["first_seen"] <= campaign["last_seen"] and campaign["requests"] >= len(campaign["accounts"])
