@@ -1,7 +1,7 @@
 """Plugins: built-ins and third-party ones register the same way.
 
 A plugin id is its import path inside the package, ``stage.module.Class``
-(``detect.content.lexical.ReasoningElicitation``). Built-ins are listed in one
+(``features.content.lexical.ReasoningElicitation``). Built-ins are listed in one
 explicit tuple per kind; third parties add entry points in the group
 ``distillshield.<kind>`` whose value is ``module:Class``. Nothing is discovered by
 scanning namespaces, and a plugin that fails to load is an error, never skipped.
@@ -19,9 +19,9 @@ from distillshield.errors import PluginError
 #: Kinds of plugin, each with its built-ins in the order they run.
 BUILTIN_PLUGINS: dict[str, tuple[str, ...]] = {
     "content": (
-        "detect.content.lexical.ReasoningElicitation",
-        "detect.content.lexical.JailbreakWrapper",
-        "detect.content.lexical.AgenticScaffold",
+        "features.content.lexical.ReasoningElicitation",
+        "features.content.lexical.JailbreakWrapper",
+        "features.content.lexical.AgenticScaffold",
     ),
     "scorers": (
         "detect.scorers.behaviour.ReasoningHarvest",

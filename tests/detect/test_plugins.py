@@ -6,7 +6,7 @@ import duckdb
 import numpy as np
 import pytest
 
-from distillshield.detect.content.base import ContentDetector
+from distillshield.features.content.base import ContentDetector
 from distillshield.detect.link.base import Linker
 from distillshield.detect.scorers.base import AccountScorer
 from distillshield.features import AccountFrame, compute_features

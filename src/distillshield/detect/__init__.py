@@ -2,8 +2,8 @@
 
 Conventions:
 
-* ``content`` plugins score prompt texts in [0, 1] (one score per distinct text);
-  their aggregates per account feed the features table.
+* ``content`` plugins (in ``features.content``, since the features stage runs
+  them) score prompt texts in [0, 1]; their per-account aggregates are features.
 * ``scorers`` plugins read the account feature frame and emit :class:`Signal`s,
   each with a weight in [0, 1]; an account's own risk is the noisy-OR of its
   signal weights, so one strong signal or several weak ones raise it.

@@ -8,7 +8,7 @@ import duckdb
 import pyarrow as pa
 
 from distillshield.db import query_arrow, query_batches, query_scalar
-from distillshield.detect.content.base import ContentDetector
+from distillshield.features.content.base import ContentDetector
 from distillshield.features import sql
 from distillshield.features.frame import AccountFrame
 from distillshield.progress import SILENT, Progress

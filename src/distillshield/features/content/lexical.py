@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from distillshield.detect.content.base import WeightedPhrases
+from distillshield.features.content.base import WeightedPhrases
 
 _REASONING = r"(?:reasoning|thinking|thoughts?|thought process|chain[- ]of[- ]thought|working memory|scratchpad)"
 

@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from distillshield.detect.content.base import ContentDetector
+from distillshield.features.content.base import ContentDetector
 
 __all__ = ["ContentDetector"]
