@@ -6,10 +6,10 @@ import duckdb
 import numpy as np
 import pytest
 
-from distillshield.features.content.base import ContentDetector
 from distillshield.detect.link.base import Linker
 from distillshield.detect.scorers.base import AccountScorer
 from distillshield.features import AccountFrame, compute_features
+from distillshield.features.content.base import ContentDetector
 from distillshield.registry import BUILTIN_PLUGINS, build_registry, import_plugin
 from distillshield.settings import Settings
 from tests.conftest import SmallScan

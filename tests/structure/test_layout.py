@@ -43,8 +43,6 @@ def test_public_api_is_explicit_sorted_and_complete(module_name: str) -> None:
     assert exported == sorted(exported), f"{module_name}.__all__ must be sorted"
     assert all(hasattr(module, name) for name in exported)
     public = {
-        n
-        for n, v in vars(module).items()
-        if not n.startswith("_") and getattr(v, "__module__", "") == module_name
+        n for n, v in vars(module).items() if not n.startswith("_") and getattr(v, "__module__", "") == module_name
     }
     assert public <= set(exported), f"{module_name} defines public names missing from __all__: {public - set(exported)}"

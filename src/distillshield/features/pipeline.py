@@ -8,8 +8,8 @@ import duckdb
 import pyarrow as pa
 
 from distillshield.db import query_arrow, query_batches, query_scalar
-from distillshield.features.content.base import ContentDetector
 from distillshield.features import sql
+from distillshield.features.content.base import ContentDetector
 from distillshield.features.frame import AccountFrame
 from distillshield.progress import SILENT, Progress
 from distillshield.settings import Settings
