@@ -6,9 +6,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from distillshield.simulate import simulate
 
 from distillshield.pipeline import ScanResult, run_scan
+from distillshield.simulate import simulate
 
 
 @dataclass(frozen=True)

@@ -10,13 +10,13 @@ from __future__ import annotations
 import hashlib
 import math
 from datetime import UTC, datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import orjson
 
 from distillshield.errors import Location, RecordError
-from distillshield.records import REQUEST_COLUMNS
 
 SPEC_FIELDS = frozenset(
     {
@@ -67,23 +67,31 @@ def reject(field: str | None, reason: str) -> RecordError:
 
 def parse_timestamp(value: Any, field: str, *, naive_is_utc: bool = False) -> datetime:
     """RFC 3339 with an offset, or Unix seconds; returned as naive UTC (the table's convention)."""
-    if isinstance(value, bool):
-        raise reject(field, f"timestamp must be an RFC 3339 string or Unix seconds, not {value!r}")
-    if isinstance(value, int | float):
-        seconds = float(value)
-    elif isinstance(value, datetime):
-        seconds = _aware(value, field, naive_is_utc).timestamp()
-    elif isinstance(value, str):
-        try:
-            parsed = datetime.fromisoformat(value.strip())
-        except ValueError:
-            raise reject(field, f"unparseable timestamp {value[:64]!r}") from None
-        seconds = _aware(parsed, field, naive_is_utc).timestamp()
-    else:
-        raise reject(field, f"timestamp must be an RFC 3339 string or Unix seconds, not {type(value).__name__}")
-    if not (math.isfinite(seconds) and _MIN_TS <= seconds < _MAX_TS):
+    if type(value) is str:
+        return _parse_text(value, field, naive_is_utc)
+    if isinstance(value, bool) or not isinstance(value, int | float | datetime):
+        raise reject(field, f"timestamp must be an RFC 3339 string or Unix seconds, not {_show(value)}")
+    if isinstance(value, datetime):
+        return _in_range(_aware(value, field, naive_is_utc).astimezone(UTC).replace(tzinfo=None), value, field)
+    if not (math.isfinite(value) and _MIN_TS <= value < _MAX_TS):
         raise reject(field, f"timestamp {value!r} is outside 1970-2199")
-    return datetime.fromtimestamp(seconds, UTC).replace(tzinfo=None)
+    return datetime.fromtimestamp(value, UTC).replace(tzinfo=None)
+
+
+@lru_cache(maxsize=1 << 16)
+def _parse_text(value: str, field: str, naive_is_utc: bool) -> datetime:
+    """Cached: a log repeats the same account_created_at on every request of an account."""
+    try:
+        parsed = datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise reject(field, f"unparseable timestamp {value[:64]!r}") from None
+    return _in_range(_aware(parsed, field, naive_is_utc).astimezone(UTC).replace(tzinfo=None), value, field)
+
+
+def _in_range(moment: datetime, value: Any, field: str) -> datetime:
+    if not 1970 <= moment.year < 2200:
+        raise reject(field, f"timestamp {value!r} is outside 1970-2199")
+    return moment
 
 
 def _aware(value: datetime, field: str, naive_is_utc: bool) -> datetime:
@@ -141,15 +149,11 @@ def _required_string(record: dict[str, Any], field: str) -> str:
 
 def _optional(record: dict[str, Any], field: str, kind: type) -> Any:
     value = record.get(field)
-    if value is None:
-        return None
-    if kind is int and (isinstance(value, bool) or not isinstance(value, int)):
-        raise reject(field, f"{field} must be an integer, not {_show(value)}")
-    if kind is str and not isinstance(value, str):
-        raise reject(field, f"{field} must be a string, not {_show(value)}")
-    if kind is int and not -(2**63) <= value < 2**63:
-        raise reject(field, f"{field} {value} does not fit in 64 bits")
-    return value
+    if value is None or type(value) is kind:  # the common case, checked first (type() excludes bool for int)
+        if isinstance(value, int) and not -(2**63) <= value < 2**63:
+            raise reject(field, f"{field} {value} does not fit in 64 bits")
+        return value
+    raise reject(field, f"{field} must be {'an integer' if kind is int else 'a string'}, not {_show(value)}")
 
 
 def _show(value: Any) -> str:
@@ -185,27 +189,18 @@ def to_row(record: Any, *, naive_is_utc: bool = False) -> tuple[Any, ...]:
     created_at = None if created is None else parse_timestamp(created, "account_created_at", naive_is_utc=naive_is_utc)
     extra = _extra(record)
     status = _optional(record, "status", int)
-    values = {
-        "request_id": request_id,
-        "ts": ts,
-        "account_id": account_id,
-        "model": model,
-        "account_created_at": created_at,
-        "prompt": prompt,
-        "extra": extra,
-        "messages": None if messages is None else orjson.dumps(messages).decode(),
-        "status": 200 if status is None else status,
-        "system_prompt": system,
-        "user_prompt": user,
-        "n_messages": n_messages,
-        "n_user_turns": user_turns,
-        "content_hash": content_hash(record),
-    }
-    for field in OPTIONAL_STRINGS:
-        values[field] = _optional(record, field, str)
-    for field in OPTIONAL_INTS[:-1]:
-        values[field] = _optional(record, field, int)
-    return tuple(values.get(column) for column in REQUEST_COLUMNS)
+    optional = {field: _optional(record, field, str) for field in OPTIONAL_STRINGS}
+    optional.update({field: _optional(record, field, int) for field in OPTIONAL_INTS[:-1]})
+    message_json = None if messages is None else orjson.dumps(messages).decode()
+    # Built in REQUEST_COLUMNS order (a test checks the order against the schema).
+    return (
+        request_id, ts, account_id, optional["api_key_id"], optional["user_id"], optional["ip"],
+        optional["user_agent"], optional["asn"], optional["payment_fingerprint"], optional["email_domain"],
+        created_at, model, message_json, prompt, optional["response"], optional["reasoning"],
+        optional["prompt_tokens"], optional["completion_tokens"], optional["reasoning_tokens"],
+        optional["tool_calls"], 200 if status is None else status, extra,
+        system, user, n_messages, user_turns, content_hash(record), None, None,
+    )  # fmt: skip
 
 
 def _extra(record: dict[str, Any]) -> str | None:
