@@ -3,6 +3,9 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+TEST_STAMP := $(VENV)/.installed-test
+# Extras the whole test suite needs on top of dev (the CPU torch build for provenance tests, among others).
+TEST_EXTRAS ?= dev
 DEMO_DIR ?= demo-out
 
 .PHONY: setup demo test check bench clean
@@ -13,6 +16,10 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install -q -e '.[dev]'
 	touch $(STAMP)
 
+$(TEST_STAMP): $(STAMP)
+	$(BIN)/pip install -q -e '.[$(TEST_EXTRAS)]'
+	touch $(TEST_STAMP)
+
 setup: $(STAMP)
 
 demo: $(STAMP)
@@ -21,10 +28,10 @@ demo: $(STAMP)
 	$(BIN)/distillshield evaluate $(DEMO_DIR)/data/labels.csv $(DEMO_DIR)/scan
 	@echo "Report: $(DEMO_DIR)/scan/report.html"
 
-test: $(STAMP)
+test: $(TEST_STAMP)
 	$(BIN)/python -m pytest -q -n 2
 
-check: $(STAMP)
+check: $(TEST_STAMP)
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy

@@ -10,11 +10,22 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parents[2] / "src" / "distillshield"
 #: The data flow, in order. A stage may import the root modules and earlier stages only.
-STAGES = ("ingest", "features", "detect", "report", "evaluate", "simulate")
+STAGES = (
+    "ingest",
+    "features",
+    "detect",
+    "respond",
+    "provenance",
+    "intel",
+    "report",
+    "evidence",
+    "evaluate",
+    "simulate",
+)
 ROOT_MODULES = {"errors", "records", "settings", "progress", "registry", "db"}
 #: Exceptions with a reason: the simulator checks its own records with ingest's validator.
 ALLOWED = {("simulate", "ingest")}
-PUBLIC = ["distillshield", *(f"distillshield.{stage}" for stage in STAGES)]
+PUBLIC = ["distillshield", *(f"distillshield.{stage}" for stage in STAGES if (PACKAGE / stage).is_dir())]
 
 
 def _imports(path: Path) -> set[str]:
@@ -28,7 +39,7 @@ def _imports(path: Path) -> set[str]:
     return found
 
 
-@pytest.mark.parametrize("stage", STAGES)
+@pytest.mark.parametrize("stage", [s for s in STAGES if (PACKAGE / s).is_dir()])
 def test_stage_imports_only_earlier_stages(stage: str) -> None:
     earlier = set(STAGES[: STAGES.index(stage) + 1])
     for path in (PACKAGE / stage).rglob("*.py"):
