@@ -1,7 +1,7 @@
 """Plugins: built-ins and third-party ones register the same way.
 
 A plugin id is its import path inside the package, ``stage.module.Class``
-(``features.content.lexical.ReasoningElicitation``). Built-ins are listed in one
+(``features.content.learned.ReasoningElicitation``). Built-ins are listed in one
 explicit tuple per kind; third parties add entry points in the group
 ``distillshield.<kind>`` whose value is ``module:Class``. Nothing is discovered by
 scanning namespaces, and a plugin that fails to load is an error, never skipped.
@@ -19,17 +19,20 @@ from distillshield.errors import PluginError
 #: Kinds of plugin, each with its built-ins in the order they run.
 BUILTIN_PLUGINS: dict[str, tuple[str, ...]] = {
     "content": (
-        "features.content.lexical.ReasoningElicitation",
-        "features.content.lexical.JailbreakWrapper",
-        "features.content.lexical.AgenticScaffold",
+        "features.content.learned.ReasoningElicitation",
+        "features.content.learned.JailbreakWrapper",
+        "features.content.learned.GradingPrompt",
+        "features.content.learned.AgenticScaffold",
     ),
     "scorers": (
-        "detect.scorers.behaviour.ReasoningHarvest",
+        "detect.scorers.content.ReasoningHarvest",
+        "detect.scorers.content.JailbreakHarvest",
+        "detect.scorers.content.GraderHarvest",
+        "detect.scorers.content.ToolHarvest",
         "detect.scorers.behaviour.HighVolume",
         "detect.scorers.behaviour.RoundTheClock",
         "detect.scorers.behaviour.FreshAccountAtFullSpeed",
         "detect.scorers.behaviour.IpRotation",
-        "detect.scorers.behaviour.ToolHarvest",
     ),
     "linkers": (
         "detect.link.linkers.SharedPayment",

@@ -36,6 +36,9 @@ class Settings:
     template_min_variants: int = _setting(
         20, "Distinct prompts a shared head or tail must open or close before it counts as a template"
     )
+    template_min_variants_per_account: float = _setting(
+        3.0, "Mean distinct prompts per account a shared head or tail must frame (shared questions have about 1)"
+    )
     shared_infra_max_accounts: int = _setting(
         200, "Larger groups on one /24 or card are treated as shared infrastructure, not as a link"
     )

@@ -44,5 +44,5 @@ def test_pool_sharing_a_reasoning_block_becomes_one_campaign() -> None:
     assert casual.verdict == "benign" and casual.campaign_id is None and casual.reasons() == "no signal fired"
     member = by_account["pool0"]
     sources = {s.source for s in member.signals}
-    assert "detect.scorers.behaviour.ReasoningHarvest" in sources and "detect.engine.campaign" in sources
-    assert "reasoning_elicitation_share=1" in member.reasons()
+    assert "detect.scorers.content.ReasoningHarvest" in sources and "detect.engine.campaign" in sources
+    assert "elicitation_hits=4" in member.reasons()

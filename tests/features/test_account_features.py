@@ -7,7 +7,7 @@ import math
 import pytest
 
 from distillshield.features import AccountFrame, compute_features
-from distillshield.features.content.lexical import AgenticScaffold, JailbreakWrapper, ReasoningElicitation
+from distillshield.features.content.learned import AgenticScaffold, JailbreakWrapper, ReasoningElicitation
 from distillshield.settings import Settings
 from tests.builders import pool_and_casual_rows, requests_db
 

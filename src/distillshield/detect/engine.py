@@ -22,6 +22,7 @@ import pyarrow as pa
 
 from distillshield.db import query_arrow
 from distillshield.detect.link.base import Linker
+from distillshield.detect.link.coordination import GroupStats, group_stats
 from distillshield.detect.link.graph import Community, find_communities
 from distillshield.detect.scorers.base import AccountScorer
 from distillshield.features.frame import AccountFrame
@@ -62,17 +63,34 @@ def own_signals(frame: AccountFrame, scorers: list[AccountScorer]) -> list[list[
     return per_account
 
 
+#: Columns that add up across accounts, and shares recomputed from them, for judging a group as a whole.
+_SUMMED = ("n_requests",)
+
+
+def group_frame(frame: AccountFrame, members: npt.NDArray[np.int64], label: str) -> AccountFrame:
+    """One row for the whole group: summed counts, shares over the summed requests."""
+    n = frame["n_requests"][members]
+    total = float(n.sum()) or 1.0
+    columns: dict[str, npt.NDArray[np.float64]] = {}
+    for name, values in frame.columns.items():
+        if name in _SUMMED or name.endswith("_hits"):
+            columns[name] = np.array([float(values[members].sum())])
+        elif name.endswith("_share"):
+            columns[name] = np.array([float((values[members] * n).sum()) / total])
+    return AccountFrame((label,), columns)
+
+
 def campaign_signals(
     frame: AccountFrame,
     members: npt.NDArray[np.int64],
     own_risk: npt.NDArray[np.float64],
     community: Community,
+    stats: GroupStats | None,
+    scorers: Sequence[AccountScorer],
     settings: Settings,
 ) -> list[Signal]:
     """Signals about the group as a whole, separating observed facts from inferences."""
-    n = frame["n_requests"][members]
-    total = float(n.sum())
-    signals = []
+    signals = coordination_signals(stats) if stats else []
     flagged = float(np.mean(own_risk[members] >= settings.suspicious_threshold))
     if flagged > 0:
         signals.append(
@@ -85,19 +103,10 @@ def campaign_signals(
                 detail="share of members suspicious on their own evidence",
             )
         )
-    for name, weight in (("elicitation", 0.9), ("jailbreak", 0.5), ("agentic", 0.5)):
-        share = float((frame[f"{name}_share"][members] * n).sum() / total) if total else 0.0
-        if share >= 0.2:
-            signals.append(
-                Signal(
-                    CAMPAIGN_SOURCE,
-                    f"{name}_request_share",
-                    share,
-                    weight * share,
-                    observed=False,
-                    detail=f"share of the group's requests the {name} detector flags",
-                )
-            )
+    group = group_frame(frame, members, "group")
+    for scorer in scorers:
+        if scorer.judges_groups:
+            signals += [signal for _, signal in scorer.signals(group)]
     age = np.nan_to_num(frame["age_at_first_request_hours"][members], nan=1e9)
     fresh = float(np.mean(age <= 48))
     if fresh >= 0.5:
@@ -118,6 +127,34 @@ def campaign_signals(
                 float(_pairs(community, "template")),
                 0.15,
                 detail="member pairs sending the same prompt template",
+            )
+        )
+    return signals
+
+
+def coordination_signals(stats: GroupStats) -> list[Signal]:
+    """Round-robin timing and template breadth (see :mod:`distillshield.detect.link.coordination`)."""
+    signals = []
+    if stats.requests >= 100 and stats.merged_gap_cv < 0.5 and stats.alternation >= 0.8:
+        signals.append(
+            Signal(
+                CAMPAIGN_SOURCE,
+                "merged_gap_cv",
+                stats.merged_gap_cv,
+                # One stream spread over accounts is itself evasion of per-account limits: weighty.
+                0.75 * min(1.0, (0.5 - stats.merged_gap_cv) / 0.3),
+                detail=f"members' merged requests arrive on a fixed cadence, {stats.alternation:.0%} alternating "
+                "accounts (round-robin load balancing; independent users give a CV near 1)",
+            )
+        )
+    if stats.template_members > 5:
+        signals.append(
+            Signal(
+                CAMPAIGN_SOURCE,
+                "template_members",
+                float(stats.template_members),
+                0.6 * min(1.0, (stats.template_members - 5) / 45),
+                detail="members sending the group's most shared prompt template",
             )
         )
     return signals
@@ -145,7 +182,8 @@ def detect(
     saturation = {linker.kind: linker.saturation for linker in linkers}
     communities = find_communities(frame.account_ids, link_sets, saturation)
     task.advance()
-    risk, campaign_of, judged = _judge_communities(frame, communities, own_risk, signals, settings)
+    stats = group_stats(con, frame.account_ids, communities)
+    risk, campaign_of, judged = _judge_communities(frame, communities, stats, own_risk, signals, scorers, settings)
     verdicts = [
         Verdict(
             a,
@@ -165,16 +203,18 @@ def detect(
 def _judge_communities(
     frame: AccountFrame,
     communities: list[Community],
+    stats: dict[int, GroupStats],
     own_risk: npt.NDArray[np.float64],
     signals: list[list[Signal]],
+    scorers: Sequence[AccountScorer],
     settings: Settings,
 ) -> tuple[npt.NDArray[np.float64], dict[int, str], list[tuple[str, Community, float, list[Signal]]]]:
     risk = own_risk.copy()
     campaign_of: dict[int, str] = {}
     judged: list[tuple[Community, float, list[Signal]]] = []
-    for community in communities:
+    for k, community in enumerate(communities):
         members = np.array(community.members, dtype=np.int64)
-        group_signals = campaign_signals(frame, members, own_risk, community, settings)
+        group_signals = campaign_signals(frame, members, own_risk, community, stats.get(k), scorers, settings)
         group_risk = noisy_or([s.weight for s in group_signals])
         if group_risk >= settings.suspicious_threshold:
             judged.append((community, group_risk, group_signals))

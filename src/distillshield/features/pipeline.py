@@ -55,7 +55,11 @@ def build_templates(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
     con.execute(sql.REQUEST_TEMPLATES)
     con.execute(
         sql.TEMPLATES,
-        {"min_accounts": settings.template_min_accounts, "min_variants": settings.template_min_variants},
+        {
+            "min_accounts": settings.template_min_accounts,
+            "min_variants": settings.template_min_variants,
+            "per_account": settings.template_min_variants_per_account,
+        },
     )
     con.execute(sql.ACCOUNT_TEMPLATES)
 

@@ -51,9 +51,11 @@ SELECT account_id, request_id, 'suffix', md5(right(user_norm, 100)), right(user_
 FROM n WHERE length(user_norm) >= 220
 """
 
-#: A template is shared when several accounts use it with many varied remainders: one
-#: popular question asked by many people with a handful of different wrappers is
-#: shared content, not a template.
+#: A template is shared when several accounts use it, each with varied remainders: a
+#: frame every account fills with many different contents. One popular question
+#: (a GSM8K item, a famous riddle) asked once or twice by each of many people under
+#: their own wrappers is shared content, not a template: per account it has almost
+#: no variants, however many wrappers it appears under in all.
 TEMPLATES = """
 CREATE OR REPLACE TABLE templates AS
 SELECT kind, template_key, any_value(sample) AS sample,
@@ -61,7 +63,9 @@ SELECT kind, template_key, any_value(sample) AS sample,
        count(DISTINCT text_key) AS n_texts
 FROM request_templates GROUP BY kind, template_key
 HAVING count(DISTINCT account_id) >= $min_accounts
-   AND (kind = 'system' OR count(DISTINCT text_key) >= $min_variants)
+   AND (kind = 'system'
+        OR (count(DISTINCT text_key) >= $min_variants
+            AND count(DISTINCT account_id || '|' || text_key) >= $per_account * count(DISTINCT account_id)))
 """
 
 ACCOUNT_TEMPLATES = """
@@ -142,12 +146,15 @@ ORDER BY account_id
 
 
 def content_aggregates(names: list[str], thresholds: list[float]) -> tuple[str, str]:
-    """SQL fragments for ``<name>_share`` (share of hits) and ``<name>_mean`` per detector."""
+    """SQL fragments for ``<name>_share`` (share of hits), ``<name>_mean`` and ``<name>_hits`` per detector."""
     aggregates = "".join(
-        f", avg(CASE WHEN s.{n} >= {t} THEN 1.0 ELSE 0.0 END) AS {n}_share, avg(s.{n}) AS {n}_mean"
+        f", avg(CASE WHEN s.{n} >= {t} THEN 1.0 ELSE 0.0 END) AS {n}_share, avg(s.{n}) AS {n}_mean,"
+        f" count(*) FILTER (WHERE s.{n} >= {t}) AS {n}_hits"
         for n, t in zip(names, thresholds, strict=True)
     )
     columns = "".join(
-        f", coalesce(content.{n}_share, 0) AS {n}_share, coalesce(content.{n}_mean, 0) AS {n}_mean" for n in names
+        f", coalesce(content.{n}_share, 0) AS {n}_share, coalesce(content.{n}_mean, 0) AS {n}_mean,"
+        f" coalesce(content.{n}_hits, 0) AS {n}_hits"
+        for n in names
     )
     return aggregates, columns

@@ -26,6 +26,9 @@ class AccountScorer(ABC):
 
     #: Feature columns the scorer reads; the conformance test checks they exist.
     reads: ClassVar[tuple[str, ...]]
+    #: Whether the scorer also judges a whole community, on a one-row frame of the members' summed counts
+    #: (:func:`group_frame`); only scorers whose columns add up across accounts say yes.
+    judges_groups: ClassVar[bool] = False
 
     @abstractmethod
     def signals(self, frame: AccountFrame) -> Iterator[tuple[int, Signal]]:

@@ -19,39 +19,6 @@ from distillshield.features.frame import AccountFrame
 from distillshield.records import Signal
 
 
-def _volume_confidence(frame: AccountFrame, full_at: float) -> np.ndarray:
-    """Shares computed over a handful of requests are noisy: scale weights up to ``full_at`` requests."""
-    return np.minimum(1.0, frame["n_requests"] / full_at)
-
-
-class ReasoningHarvest(AccountScorer):
-    """A large share of the account's prompts ask for hidden or reformatted reasoning."""
-
-    reads: ClassVar[tuple[str, ...]] = ("elicitation_share", "jailbreak_share", "n_requests")
-
-    def signals(self, frame: AccountFrame) -> Iterator[tuple[int, Signal]]:
-        share = frame["elicitation_share"]
-        weights = 0.95 * share * _volume_confidence(frame, 8)
-        yield from self._emit(
-            frame,
-            share >= 0.2,
-            weights,
-            "reasoning_elicitation_share",
-            "elicitation_share",
-            "share of requests asking for hidden or reformatted reasoning",
-        )
-        wrapped = frame["jailbreak_share"]
-        both = (wrapped >= 0.2) & (share >= 0.1)
-        yield from self._emit(
-            frame,
-            both,
-            0.6 * wrapped * _volume_confidence(frame, 5),
-            "jailbreak_wrapped_share",
-            "jailbreak_share",
-            "share of requests wrapped in jailbreak role-play",
-        )
-
-
 class HighVolume(AccountScorer):
     """Sustained volume and long outputs per request, the economics of harvesting."""
 
@@ -129,23 +96,4 @@ class IpRotation(AccountScorer):
             "distinct_networks",
             "n_networks",
             "distinct /24 (IPv4) or /48 (IPv6) networks used",
-        )
-
-
-class ToolHarvest(AccountScorer):
-    """Agentic scaffolds that narrate plans around tool calls, at volume."""
-
-    reads: ClassVar[tuple[str, ...]] = ("agentic_share", "tool_call_share", "n_requests")
-
-    def signals(self, frame: AccountFrame) -> Iterator[tuple[int, Signal]]:
-        agentic = frame["agentic_share"]
-        mask = (agentic >= 0.5) & (frame["tool_call_share"] >= 0.3)
-        weights = 0.6 * agentic * _volume_confidence(frame, 50)
-        yield from self._emit(
-            frame,
-            mask,
-            weights,
-            "agentic_scaffold_share",
-            "agentic_share",
-            "share of requests with a plan-narrating tool scaffold",
         )

@@ -1,0 +1,32 @@
+"""Train the shipped content model (src/distillshield/data/models/content.npz) from the shipped corpus.
+
+Deterministic: the same corpus gives the same file. Run after
+``scripts/build_content_corpus.py``; ``bench/bench_content.py`` then reports the
+held-out numbers.
+
+Usage: python scripts/train_content_model.py
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import sklearn
+
+from distillshield.features.content.learned import shipped_model_path
+from distillshield.features.content.model import file_sha256, save_models
+from distillshield.features.content.training import load_corpus, shipped_corpus_path, train_all
+
+
+def main() -> None:
+    corpus_path = shipped_corpus_path()
+    models = train_all(load_corpus(corpus_path))
+    out = shipped_model_path()
+    Path(out).parent.mkdir(parents=True, exist_ok=True)
+    provenance = {"corpus_sha256": file_sha256(corpus_path), "scikit_learn": sklearn.__version__}
+    save_models(models, out, provenance)
+    print(f"{len(models)} models -> {out} ({out.stat().st_size:,} bytes)")
+
+
+if __name__ == "__main__":
+    main()

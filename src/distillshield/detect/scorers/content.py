@@ -1,0 +1,118 @@
+"""Scorers over the content detectors' per-account hit counts, as a sequential likelihood-ratio test.
+
+A content detector flags a few requests of any account now and then (its
+false-positive rate), and most requests of an extraction account. So the
+evidence an account's ``k`` flagged requests out of ``n`` carry is the binomial
+log-likelihood ratio of "harvesting" against "benign":
+
+    LLR = k * ln(p1 / p0) + (n - k) * ln((1 - p1) / (1 - p0))
+
+with ``p0`` the detector's benign hit rate and ``p1`` the least hit rate an
+extraction account shows. This is Wald's sequential probability ratio test:
+it grows with every flagged request and shrinks with every clean one, so a
+student's one "explain your reasoning" among fifty questions is no evidence,
+while a low-and-slow account's fifty paraphrased asks are overwhelming even
+though they are mixed with cover traffic. The weight is ``cap * (1 - exp(-LLR / scale))``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import ClassVar
+
+import numpy as np
+import numpy.typing as npt
+
+from distillshield.detect.scorers.base import AccountScorer, plugin_id
+from distillshield.features.frame import AccountFrame
+from distillshield.records import Signal
+
+
+def binomial_llr(
+    hits: npt.NDArray[np.float64], n: npt.NDArray[np.float64], p0: float, p1: float
+) -> npt.NDArray[np.float64]:
+    """Log-likelihood ratio of ``hits`` out of ``n`` under hit rate ``p1`` against ``p0``."""
+    misses = np.maximum(n - hits, 0.0)
+    result: npt.NDArray[np.float64] = hits * np.log(p1 / p0) + misses * np.log((1 - p1) / (1 - p0))
+    return result
+
+
+def llr_weight(llr: npt.NDArray[np.float64], cap: float, scale: float) -> npt.NDArray[np.float64]:
+    """0 for no evidence, approaching ``cap`` as the evidence grows; ``scale`` nats give 63% of the cap."""
+    weight: npt.NDArray[np.float64] = cap * (1.0 - np.exp(-np.maximum(llr, 0.0) / scale))
+    return weight
+
+
+class ContentEvidence(AccountScorer):
+    """Base: the SPRT over one detector's hits; subclasses name the detector and the rates."""
+
+    #: The content detector whose ``<detector>_hits`` this reads.
+    detector: ClassVar[str]
+    #: Benign hit rate (the detector's false-positive rate on real benign prompts, rounded up).
+    p0: ClassVar[float] = 0.02
+    #: Least hit rate of a harvesting account (low-and-slow pools mix in cover traffic).
+    p1: ClassVar[float] = 0.25
+    #: Largest weight this evidence alone can give, and the LLR (nats) that gives 63% of it.
+    cap: ClassVar[float] = 0.97
+    scale: ClassVar[float] = 12.0
+    judges_groups: ClassVar[bool] = True
+    #: Fewer hits than this are never evidence, however few requests the account made.
+    min_hits: ClassVar[int] = 3
+    description: ClassVar[str]
+
+    def llr(self, frame: AccountFrame) -> npt.NDArray[np.float64]:
+        return binomial_llr(frame[f"{self.detector}_hits"], frame["n_requests"], self.p0, self.p1)
+
+    def signals(self, frame: AccountFrame) -> Iterator[tuple[int, Signal]]:
+        llr = self.llr(frame)
+        hits, share = frame[f"{self.detector}_hits"], frame[f"{self.detector}_share"]
+        weights = llr_weight(llr, self.cap, self.scale)
+        source = plugin_id(type(self))
+        for i in np.flatnonzero((llr > 0) & (hits >= self.min_hits)):
+            detail = (
+                f"{self.description}: {share[i]:.0%} of requests, binomial LLR {llr[i]:.1f} nats vs rate {self.p0:g}"
+            )
+            yield int(i), Signal(source, f"{self.detector}_hits", float(hits[i]), float(weights[i]), False, detail)
+
+
+class ReasoningHarvest(ContentEvidence):
+    """Many requests ask for hidden, reconstructed or reformatted reasoning (the core of CoT harvesting)."""
+
+    detector: ClassVar[str] = "elicitation"
+    reads: ClassVar[tuple[str, ...]] = ("elicitation_hits", "elicitation_share", "n_requests")
+    description: ClassVar[str] = "requests asking for hidden or reformatted reasoning"
+
+
+class JailbreakHarvest(ContentEvidence):
+    """Many requests wrapped in in-the-wild jailbreak role-play (extraction behind an override)."""
+
+    detector: ClassVar[str] = "jailbreak"
+    reads: ClassVar[tuple[str, ...]] = ("jailbreak_hits", "jailbreak_share", "n_requests")
+    #: Role-play is common in ordinary chat ("act as a travel guide"), so the benign rate is high.
+    p0: ClassVar[float] = 0.1
+    p1: ClassVar[float] = 0.5
+    cap: ClassVar[float] = 0.7
+    description: ClassVar[str] = "requests wrapped in jailbreak role-play"
+
+
+class GraderHarvest(ContentEvidence):
+    """Many rubric, pairwise-judge or reward-model prompts: harvesting the model's judgements."""
+
+    detector: ClassVar[str] = "grading"
+    reads: ClassVar[tuple[str, ...]] = ("grading_hits", "grading_share", "n_requests")
+    cap: ClassVar[float] = 0.8
+    p0: ClassVar[float] = 0.03
+    description: ClassVar[str] = "rubric or reward-model grading prompts"
+
+
+class ToolHarvest(ContentEvidence):
+    """Agentic scaffolds that narrate plans around tool calls, with tool calls in the responses."""
+
+    detector: ClassVar[str] = "agentic"
+    reads: ClassVar[tuple[str, ...]] = ("agentic_hits", "agentic_share", "n_requests", "tool_call_share")
+    cap: ClassVar[float] = 0.9
+    description: ClassVar[str] = "plan-narrating tool scaffolds"
+
+    def llr(self, frame: AccountFrame) -> npt.NDArray[np.float64]:
+        # A scaffold without tool calls in the answers is a prompt style, not a trace harvest.
+        return np.where(frame["tool_call_share"] >= 0.3, super().llr(frame), 0.0)
