@@ -14,7 +14,8 @@ from rich.table import Table
 from rich.text import Text
 
 from distillshield.cli.common import Quiet, err, out, reports_errors
-from distillshield.evaluate import ArchetypeResult, Confusion, Evaluation, evaluate
+from distillshield.evaluate import ArchetypeResult, Confusion, Evaluation, evaluate, read_labels_csv
+from distillshield.evaluate.timing import TimeToDetect, read_campaign_flags, read_flags, time_to_detect
 
 #: Missing or unlabelled account ids echoed on stderr before the rest are only counted.
 SHOWN_IDS = 5
@@ -31,17 +32,43 @@ def command(
 
     An account counts as caught when its verdict is distiller; suspicious-or-worse
     figures are shown beside. Campaign grouping is scored with the adjusted Rand
-    index. Labelled accounts missing from the scan count as benign.
+    index. Labelled accounts missing from the scan count as benign. On the output
+    of `distillshield replay`, time to detect is reported per archetype too.
 
     Example: distillshield evaluate sim/labels.csv scan-out
     """
     evaluation = evaluate(labels, scan_dir)
+    timing = _time_to_detect(labels, scan_dir)
     if json_output:
-        typer.echo(json.dumps(evaluation.to_dict(), indent=2))
+        figures = evaluation.to_dict()
+        if timing is not None:
+            figures["time_to_detect"] = [t.to_dict() for t in timing]
+        typer.echo(json.dumps(figures, indent=2))
     else:
         _print_unsqueezed(_table(evaluation))
+        if timing is not None:
+            _print_unsqueezed(_timing_table(timing))
     if not quiet:
         _warn_coverage(evaluation)
+
+
+def _time_to_detect(labels: Path, scan_dir: Path) -> list[TimeToDetect] | None:
+    accounts, campaigns = scan_dir / "time_to_detect.csv", scan_dir / "campaign_time_to_detect.csv"
+    if not accounts.exists() or not campaigns.exists():
+        return None
+    return time_to_detect(read_labels_csv(labels), read_flags(accounts), read_campaign_flags(campaigns))
+
+
+def _timing_table(rows: list[TimeToDetect]) -> Table:
+    table = Table(title="time to detect (requests made when first judged distiller)", box=box.SIMPLE_HEAD)
+    table.add_column("archetype")
+    for name in ("accounts", "flagged", "median", "max", "joined known", "max when joined", "campaign requests"):
+        table.add_column(name, justify="right", no_wrap=True)
+    for r in rows:
+        cells = (r.accounts, r.flagged, r.median_requests_at_flag, r.max_requests_at_flag, r.joined_known)
+        tail = (r.joined_max_requests_at_flag, r.campaign_requests_at_flag)
+        table.add_row(Text(r.archetype), *("–" if v is None else f"{v:g}" for v in (*cells, *tail)))
+    return table
 
 
 def _print_unsqueezed(table: Table) -> None:

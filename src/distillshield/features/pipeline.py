@@ -69,9 +69,16 @@ def compute_features(
     detectors: list[ContentDetector],
     settings: Settings,
     progress: Progress = SILENT,
+    *,
+    score_content: bool = True,
 ) -> AccountFrame:
-    """Fill ``account_features`` and return it as an :class:`AccountFrame`."""
-    score_distinct_texts(con, detectors, progress)
+    """Fill ``account_features`` and return it as an :class:`AccountFrame`.
+
+    ``score_content=False`` reuses the ``content_scores`` table already there (a
+    replay scores every distinct prompt once, then computes features per cut-off).
+    """
+    if score_content:
+        score_distinct_texts(con, detectors, progress)
     build_templates(con, settings)
     aggregates, columns = sql.content_aggregates([d.name for d in detectors], [d.threshold for d in detectors])
     con.execute(sql.ACCOUNT_FEATURES.format(content_aggregates=aggregates, content_columns=columns))

@@ -91,7 +91,7 @@ def train_model(
     """
     calib = _calibration_rows(labels, groups)
     fit = ~calib
-    lr = LogisticRegression(C=c, class_weight="balanced", max_iter=2000, solver="liblinear")
+    lr = LogisticRegression(C=c, class_weight="balanced", max_iter=2000, solver="liblinear", random_state=0)
     lr.fit(features[fit], labels[fit])
     weights = lr.coef_[0].astype(np.float32)
     raw = LinearTextModel(name, weights, float(lr.intercept_[0]), 1.0, 0.0)
