@@ -22,6 +22,7 @@ import pyarrow as pa
 from distillshield import __version__
 from distillshield.db import open_database
 from distillshield.detect import DetectionResult, detect
+from distillshield.detect.rules import Rule, load_rules
 from distillshield.features import compute_features
 from distillshield.ingest import IngestStats, expand_inputs, ingest_paths
 from distillshield.ingest.readers import Format
@@ -70,10 +71,13 @@ def run_scan(
     registry: Registry | None = None,
     progress: Progress = SILENT,
     html: bool = True,
+    rules: Sequence[Rule] | None = None,
 ) -> ScanResult:
     """Scan ``inputs`` into ``out_dir``; see the scan output contract in docs/output.md."""
     settings = settings or Settings()
     registry = registry or build_registry()
+    if rules is None:
+        rules = load_rules(content_fields=content_fields(registry))
     out_dir.mkdir(parents=True, exist_ok=True)
     started = datetime.now(UTC)
     timings: dict[str, float] = {}
@@ -92,9 +96,8 @@ def run_scan(
         with _timed(timings, "features"):
             frame = compute_features(con, registry.instances("content"), settings, progress)
         with _timed(timings, "detect"):
-            detection = detect(
-                con, frame, registry.instances("scorers"), registry.instances("linkers"), settings, progress
-            )
+            scorers, linkers = registry.instances("scorers"), registry.instances("linkers")
+            detection = detect(con, frame, scorers, linkers, settings, progress, rules)
         result = ScanResult(out_dir, stats, detection, timings)
         with _timed(timings, "write"):
             write_outputs(con, result)
@@ -106,6 +109,11 @@ def run_scan(
             render_report(out_dir)
         write_run_json(result, files, settings, started)
     return result
+
+
+def content_fields(registry: Registry) -> list[str]:
+    """Rules may filter on every content detector's score, by the detector's name."""
+    return [cls.name for _, cls in registry.classes("content")]
 
 
 def write_outputs(con: duckdb.DuckDBPyConnection, result: ScanResult) -> None:

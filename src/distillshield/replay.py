@@ -29,9 +29,11 @@ import pyarrow as pa
 
 from distillshield.db import open_database, query_arrow
 from distillshield.detect import DetectionResult, detect
+from distillshield.detect.rules import load_rules
 from distillshield.features import compute_features
 from distillshield.features.pipeline import score_distinct_texts
 from distillshield.ingest import IngestStats, expand_inputs, ingest_paths
+from distillshield.pipeline import content_fields
 from distillshield.progress import SILENT, Progress
 from distillshield.registry import Registry, build_registry
 from distillshield.report import write_accounts_csv, write_campaigns_json
@@ -111,11 +113,12 @@ def _replay_cutoffs(
     final = DetectionResult([], [])
     task = progress.task("Replaying cut-offs", total=len(cutoffs))
     detectors, scorers, linkers = (registry.instances(k) for k in ("content", "scorers", "linkers"))
+    rules = load_rules(content_fields=content_fields(registry))
     for cutoff in cutoffs:
         # A view named like the table: the feature SQL reads ``requests`` and sees the log as of the cut-off.
         con.execute(f"CREATE OR REPLACE VIEW requests AS SELECT * FROM requests_all WHERE ts <= '{cutoff.isoformat()}'")
         frame = compute_features(con, detectors, settings, score_content=False)
-        final = detect(con, frame, scorers, linkers, settings)
+        final = detect(con, frame, scorers, linkers, settings, rules=rules)
         for verdict in final.verdicts:
             if verdict.verdict == "distiller":
                 first_flag.setdefault(verdict.account_id, cutoff)

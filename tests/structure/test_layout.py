@@ -22,7 +22,7 @@ STAGES = (
     "evaluate",
     "simulate",
 )
-ROOT_MODULES = {"errors", "records", "settings", "progress", "registry", "db"}
+ROOT_MODULES = {"errors", "records", "settings", "progress", "registry", "db", "yamlfile"}
 #: Exceptions with a reason: the simulator checks its own records with ingest's validator.
 ALLOWED = {("simulate", "ingest")}
 PUBLIC = ["distillshield", *(f"distillshield.{stage}" for stage in STAGES if (PACKAGE / stage).is_dir())]

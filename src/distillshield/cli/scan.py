@@ -9,9 +9,11 @@ import typer
 from rich.table import Table
 
 from distillshield.cli.common import EXIT_OK, EXIT_PARTIAL, EXIT_UNUSABLE, Quiet, err, out, reports_errors
+from distillshield.detect.rules import load_rules
 from distillshield.ingest.readers import Format
-from distillshield.pipeline import ScanResult, run_scan
+from distillshield.pipeline import ScanResult, content_fields, run_scan
 from distillshield.progress import Progress
+from distillshield.registry import build_registry
 from distillshield.settings import settings_from
 
 
@@ -27,6 +29,9 @@ def command(
         list[str] | None, typer.Option("--set", help="Override a setting: name=value (repeatable).")
     ] = None,
     html: Annotated[bool, typer.Option("--html/--no-html", help="Write report.html.")] = True,
+    rules_dir: Annotated[
+        list[Path] | None, typer.Option("--rules", help="A directory of your own detection rules (repeatable).")
+    ] = None,
     quiet: Quiet = False,
 ) -> None:
     """Scan API traffic logs: score every account, link campaigns, explain the evidence.
@@ -39,9 +44,19 @@ def command(
     if fmt not in get_args(Format):
         raise typer.BadParameter(f"--format must be auto, spec or litellm, not {fmt!r}")
     settings = settings_from(setting)
+    registry = build_registry()
+    rules = load_rules(rules_dir or [], content_fields=content_fields(registry))
     with Progress(quiet=quiet, console=err) as progress:
         result = run_scan(
-            logs, out_dir, db_path=db, fmt=cast(Format, fmt), settings=settings, progress=progress, html=html
+            logs,
+            out_dir,
+            db_path=db,
+            fmt=cast(Format, fmt),
+            settings=settings,
+            registry=registry,
+            progress=progress,
+            html=html,
+            rules=rules,
         )
     _print_summary(result, quiet)
     raise typer.Exit(_exit_status(result))

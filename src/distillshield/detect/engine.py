@@ -24,6 +24,7 @@ from distillshield.db import query_arrow
 from distillshield.detect.link.base import Linker
 from distillshield.detect.link.coordination import GroupStats, group_stats
 from distillshield.detect.link.graph import Community, find_communities
+from distillshield.detect.rules import Rule, rule_signals
 from distillshield.detect.scorers.base import AccountScorer
 from distillshield.features.frame import AccountFrame
 from distillshield.progress import SILENT, Progress
@@ -172,10 +173,14 @@ def detect(
     linkers: list[Linker],
     settings: Settings,
     progress: Progress = SILENT,
+    rules: Sequence[Rule] = (),
 ) -> DetectionResult:
     """Verdicts for every account of ``frame`` and the campaigns found among them."""
     task = progress.task("Scoring and linking accounts", total=3)
     signals = own_signals(frame, scorers)
+    fired = rule_signals(con, rules)
+    for i, account_id in enumerate(frame.account_ids):
+        signals[i] += fired.get(account_id, [])
     own_risk = np.array([noisy_or([s.weight for s in sig]) for sig in signals])
     task.advance()
     link_sets = [linker.pairs(con, settings) for linker in linkers]
