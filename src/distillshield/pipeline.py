@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import platform
 import time
+from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
@@ -21,12 +22,14 @@ import pyarrow as pa
 
 from distillshield import __version__
 from distillshield.db import open_database
-from distillshield.detect import DetectionResult, detect
+from distillshield.detect import DetectionResult, ExternalEvidence, detect
+from distillshield.detect.link import pairs_from_groups
 from distillshield.detect.rules import Rule, load_rules
 from distillshield.features import compute_features
 from distillshield.ingest import IngestStats, expand_inputs, ingest_paths
 from distillshield.ingest.readers import Format
 from distillshield.progress import SILENT, Progress
+from distillshield.records import Signal
 from distillshield.registry import Registry, build_registry
 from distillshield.report import render_report, write_accounts_csv, write_campaigns_json, write_timeline_csv
 from distillshield.settings import Settings
@@ -72,6 +75,7 @@ def run_scan(
     progress: Progress = SILENT,
     html: bool = True,
     rules: Sequence[Rule] | None = None,
+    intel: IntelSource | None = None,
 ) -> ScanResult:
     """Scan ``inputs`` into ``out_dir``; see the scan output contract in docs/output.md."""
     settings = settings or Settings()
@@ -96,8 +100,9 @@ def run_scan(
         with _timed(timings, "features"):
             frame = compute_features(con, registry.instances("content"), settings, progress)
         with _timed(timings, "detect"):
+            external = intel_evidence(con, intel, out_dir) if intel else None
             scorers, linkers = registry.instances("scorers"), registry.instances("linkers")
-            detection = detect(con, frame, scorers, linkers, settings, progress, rules)
+            detection = detect(con, frame, scorers, linkers, settings, progress, rules, external)
         result = ScanResult(out_dir, stats, detection, timings)
         with _timed(timings, "write"):
             write_outputs(con, result)
@@ -109,6 +114,45 @@ def run_scan(
             render_report(out_dir)
         write_run_json(result, files, settings, started)
     return result
+
+
+@dataclass(frozen=True, slots=True)
+class IntelSource:
+    """Partner intelligence to match during a scan: a store or folder of bundles, and the consortium keys."""
+
+    directory: Path
+    keyring: Path
+
+
+#: Weight of a strong (identifier) and a weak (template signature) match to a partner's campaign.
+INTEL_WEIGHTS = (0.9, 0.5)
+
+
+def intel_evidence(con: duckdb.DuckDBPyConnection, source: IntelSource, out_dir: Path) -> ExternalEvidence:
+    """Match partner intelligence against the log: signals for matched accounts, links within each campaign.
+
+    The matches (sightings to share back, and the account links, which stay in house) go to
+    ``intel-matches.json``.
+    """
+    # Imported here: the STIX libraries cost a second of start-up that scans without --intel need not pay.
+    from distillshield.intel import load_keyring, match_intel, write_matches
+
+    # A cursor of its own: the matcher streams results that must not hold up the scan's connection.
+    cursor = con.cursor()
+    try:
+        result = match_intel(cursor, source.directory, load_keyring(source.keyring))
+    finally:
+        cursor.close()
+    write_matches(result, out_dir / "intel-matches.json")
+    signals: dict[str, list[Signal]] = defaultdict(list)
+    for link in result.links:
+        weight = INTEL_WEIGHTS[0] if link.strong else INTEL_WEIGHTS[1]
+        detail = f"partner intelligence ({link.tlp or 'no TLP'}) matched {', '.join(link.kinds)}"
+        signals[link.account_id].append(
+            Signal("intel.match", "partner_campaign", link.campaign_name, weight, observed=False, detail=detail)
+        )
+    links = [pairs_from_groups("intel", 1.0, result.campaign_accounts())]
+    return ExternalEvidence(signals, links)
 
 
 def content_fields(registry: Registry) -> list[str]:

@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 
 from distillshield.cli.main import app
 from distillshield.ingest.base import to_row
-from distillshield.simulate import SimulationSummary, simulate
+from distillshield.simulate import Evasion, SimulationSummary, simulate
 from distillshield.simulate.population import RELEASE
 
 ARCHETYPES = {
@@ -105,3 +105,33 @@ def test_cli_writes_files_and_prints_a_summary(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "requests from" in result.output
     assert {p.name for p in tmp_path.iterdir()} == {"traffic.jsonl.gz", "labels.csv", "simulation.json"}
+
+
+def _campaign_records(data: Path) -> tuple[list[dict[str, Any]], set[str]]:
+    with (data / "labels.csv").open(encoding="utf-8") as f:
+        distillers = {r["account_id"] for r in csv.DictReader(f) if r["label"] == "distiller"}
+    with gzip.open(data / "traffic.jsonl.gz", "rb") as f:
+        records = [orjson.loads(line) for line in f]
+    return [r for r in records if r["account_id"] in distillers], distillers
+
+
+def test_evasions_change_campaign_traffic_only(tmp_path: Path) -> None:
+    plain = simulate(tmp_path / "plain", scale=0.02, seed=4)
+    evading = simulate(tmp_path / "evading", scale=0.02, seed=4, evasion=Evasion(rotate_ips=True, benign_mix=0.5))
+    assert plain.labels.read_bytes() == evading.labels.read_bytes()
+    campaign, _ = _campaign_records(tmp_path / "evading")
+    networks: dict[str, set[str]] = defaultdict(set)
+    for r in campaign:
+        networks[r["ip"].rsplit(".", 1)[0]].add(r["account_id"])
+    assert max(len(a) for a in networks.values()) <= 2, "rotated networks are (almost) never shared"
+    cover = sum(1 for r in campaign if "reasoning_tokens" not in r and "tool_calls" not in r)
+    assert 0.35 <= cover / len(campaign) <= 0.65, "about half the campaign requests are cover traffic"
+
+
+def test_paraphrase_never_repeats_a_fixed_block(tmp_path: Path) -> None:
+    simulate(tmp_path, scale=0.02, seed=5, evasion=Evasion(paraphrase=True))
+    campaign, _ = _campaign_records(tmp_path)
+    systems = [
+        r["messages"][0]["content"] for r in campaign if r.get("messages") and r["messages"][0]["role"] == "system"
+    ]
+    assert systems and len(set(systems)) > 0.8 * len(systems)

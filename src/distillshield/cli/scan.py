@@ -11,7 +11,7 @@ from rich.table import Table
 from distillshield.cli.common import EXIT_OK, EXIT_PARTIAL, EXIT_UNUSABLE, Quiet, err, out, reports_errors
 from distillshield.detect.rules import load_rules
 from distillshield.ingest.readers import Format
-from distillshield.pipeline import ScanResult, content_fields, run_scan
+from distillshield.pipeline import IntelSource, ScanResult, content_fields, run_scan
 from distillshield.progress import Progress
 from distillshield.registry import build_registry
 from distillshield.settings import settings_from
@@ -29,6 +29,13 @@ def command(
         list[str] | None, typer.Option("--set", help="Override a setting: name=value (repeatable).")
     ] = None,
     html: Annotated[bool, typer.Option("--html/--no-html", help="Write report.html.")] = True,
+    intel_dir: Annotated[
+        Path | None, typer.Option("--intel", help="Partner intelligence to match: an intel store or bundle folder.")
+    ] = None,
+    intel_keys: Annotated[
+        Path | None,
+        typer.Option("--intel-keys", envvar="DISTILLSHIELD_INTEL_KEYS", help="Consortium keyring for --intel."),
+    ] = None,
     rules_dir: Annotated[
         list[Path] | None, typer.Option("--rules", help="A directory of your own detection rules (repeatable).")
     ] = None,
@@ -37,13 +44,17 @@ def command(
     """Scan API traffic logs: score every account, link campaigns, explain the evidence.
 
     Writes accounts.csv, campaigns.json, report.html, run.json and quarantine.jsonl
-    into OUT. Exit status: 0 all records accepted, 1 some quarantined, 2 nothing usable.
+    into OUT; with --intel, also intel-matches.json (partner campaigns found in these
+    logs). Exit status: 0 all records accepted, 1 some quarantined, 2 nothing usable.
 
     Example: distillshield scan logs/2026-05/*.jsonl.gz --out scan-out
     """
     if fmt not in get_args(Format):
         raise typer.BadParameter(f"--format must be auto, spec or litellm, not {fmt!r}")
     settings = settings_from(setting)
+    if intel_dir is not None and intel_keys is None:
+        raise typer.BadParameter("--intel needs --intel-keys (or DISTILLSHIELD_INTEL_KEYS): the consortium keyring")
+    intel = IntelSource(intel_dir, intel_keys) if intel_dir is not None and intel_keys is not None else None
     registry = build_registry()
     rules = load_rules(rules_dir or [], content_fields=content_fields(registry))
     with Progress(quiet=quiet, console=err) as progress:
@@ -57,6 +68,7 @@ def command(
             progress=progress,
             html=html,
             rules=rules,
+            intel=intel,
         )
     _print_summary(result, quiet)
     raise typer.Exit(_exit_status(result))

@@ -10,12 +10,13 @@ Conventions:
 * ``link`` plugins emit groups of accounts that share something (a card, a /24,
   a template); the groups become weighted edges of an account graph whose
   communities are candidate campaigns, each judged as a whole.
+* ``rules`` (YAML, ``detect.rules``) add weighted signals by correlation over requests.
 * Every verdict keeps the signals that produced it: the trace behind
   ``reasons`` in accounts.csv and ``evidence`` in campaigns.json.
 """
 
 from __future__ import annotations
 
-from distillshield.detect.engine import DetectionResult, detect
+from distillshield.detect.engine import DetectionResult, ExternalEvidence, detect
 
-__all__ = ["DetectionResult", "detect"]
+__all__ = ["DetectionResult", "ExternalEvidence", "detect"]

@@ -11,8 +11,8 @@ strongly the member is linked into it, so an account with 20 requests inside a
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import duckdb
@@ -21,7 +21,7 @@ import numpy.typing as npt
 import pyarrow as pa
 
 from distillshield.db import query_arrow
-from distillshield.detect.link.base import Linker
+from distillshield.detect.link.base import Linker, LinkPairs
 from distillshield.detect.link.coordination import GroupStats, group_stats
 from distillshield.detect.link.graph import Community, find_communities
 from distillshield.detect.rules import Rule, rule_signals
@@ -32,6 +32,14 @@ from distillshield.records import Campaign, Signal, Verdict
 from distillshield.settings import Settings
 
 CAMPAIGN_SOURCE = "detect.engine.campaign"
+
+
+@dataclass(frozen=True, slots=True)
+class ExternalEvidence:
+    """Evidence about accounts that does not come from the log itself."""
+
+    signals: Mapping[str, Sequence[Signal]] = field(default_factory=dict)
+    links: Sequence[LinkPairs] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,16 +182,22 @@ def detect(
     settings: Settings,
     progress: Progress = SILENT,
     rules: Sequence[Rule] = (),
+    external: ExternalEvidence | None = None,
 ) -> DetectionResult:
-    """Verdicts for every account of ``frame`` and the campaigns found among them."""
+    """Verdicts for every account of ``frame`` and the campaigns found among them.
+
+    ``external`` carries evidence from outside the log, such as a partner's
+    intelligence matched against it: signals per account and groups to link.
+    """
     task = progress.task("Scoring and linking accounts", total=3)
+    external = external or ExternalEvidence()
     signals = own_signals(frame, scorers)
     fired = rule_signals(con, rules)
     for i, account_id in enumerate(frame.account_ids):
-        signals[i] += fired.get(account_id, [])
+        signals[i] += fired.get(account_id, []) + list(external.signals.get(account_id, ()))
     own_risk = np.array([noisy_or([s.weight for s in sig]) for sig in signals])
     task.advance()
-    link_sets = [linker.pairs(con, settings) for linker in linkers]
+    link_sets = [linker.pairs(con, settings) for linker in linkers] + list(external.links)
     saturation = {linker.kind: linker.saturation for linker in linkers}
     communities = find_communities(frame.account_ids, link_sets, saturation)
     task.advance()

@@ -19,10 +19,11 @@ from distillshield.progress import SILENT, Progress
 from distillshield.simulate.benign import BENIGN
 from distillshield.simulate.campaigns import CAMPAIGNS
 from distillshield.simulate.content import load_bank
+from distillshield.simulate.evasion import Evasion
 from distillshield.simulate.population import RELEASE, START, WINDOW, Infra
 from distillshield.simulate.writer import archetype_counts, merge, write_labels, write_log, write_summary
 
-__all__ = ["SimulationSummary", "simulate"]
+__all__ = ["Evasion", "SimulationSummary", "simulate"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,8 +35,16 @@ class SimulationSummary:
     archetypes: dict[str, dict[str, int]]
 
 
-def simulate(out_dir: Path, *, scale: float = 1.0, seed: int = 0, progress: Progress = SILENT) -> SimulationSummary:
-    """Write a synthetic log, its labels and a summary into ``out_dir``."""
+def simulate(
+    out_dir: Path,
+    *,
+    scale: float = 1.0,
+    seed: int = 0,
+    evasion: Evasion | None = None,
+    progress: Progress = SILENT,
+) -> SimulationSummary:
+    """Write a synthetic log, its labels and a summary into ``out_dir``; ``evasion`` changes campaign traffic."""
+    evasion = evasion or Evasion()
     if scale <= 0:
         raise ValueError(f"scale must be positive, not {scale}")
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -48,7 +57,7 @@ def simulate(out_dir: Path, *, scale: float = 1.0, seed: int = 0, progress: Prog
             account.keys = [infra.hexid("key_", 16)]
     accounts, events = merge(populations)
     task = progress.task("Simulating requests", total=len(events.times))
-    per_account = write_log(out_dir / "traffic.jsonl.gz", accounts, events, rnd, task)
+    per_account = write_log(out_dir / "traffic.jsonl.gz", accounts, events, rnd, task, evasion)
     task.close()
     write_labels(out_dir / "labels.csv", accounts, per_account)
     counts = archetype_counts(accounts, per_account)
@@ -64,6 +73,7 @@ def simulate(out_dir: Path, *, scale: float = 1.0, seed: int = 0, progress: Prog
         {
             "seed": seed,
             "scale": scale,
+            "evasion": evasion.describe(),
             "requests": summary.requests,
             "accounts": summary.accounts,
             "window": {"start": START.isoformat(), "seconds": WINDOW},

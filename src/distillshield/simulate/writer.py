@@ -15,7 +15,11 @@ import numpy as np
 import orjson
 
 from distillshield.progress import Task
+from distillshield.simulate.content import load_bank
+from distillshield.simulate.evasion import Evasion, evade
 from distillshield.simulate.population import WINDOW, Account, Events, ts_string
+
+NO_EVASION = Evasion()
 
 _CHUNK = 20_000
 
@@ -48,15 +52,24 @@ def _identity(account: Account, ip: str) -> dict[str, Any]:
     return {k: v for k, v in fields.items() if v is not None}
 
 
-def render(index: int, account: Account, t: float, rnd: random.Random) -> bytes:
+def render(index: int, account: Account, t: float, rnd: random.Random, evasion: Evasion = NO_EVASION) -> bytes:
     body = account.render(account, t, rnd)
+    if evasion.active and account.label == "distiller":
+        body = evade(body, evasion, load_bank(), rnd)
     record = {"request_id": f"req_{index:09d}{rnd.getrandbits(24):06x}", "ts": ts_string(t, rnd.random() < 0.02)}
     record.update(_identity(account, body["ip"]))
     record.update(body)
     return orjson.dumps(record)
 
 
-def write_log(path: Path, accounts: list[Account], events: Events, rnd: random.Random, task: Task) -> Counter[int]:
+def write_log(
+    path: Path,
+    accounts: list[Account],
+    events: Events,
+    rnd: random.Random,
+    task: Task,
+    evasion: Evasion = NO_EVASION,
+) -> Counter[int]:
     """Write gzip JSON Lines (mtime 0, so a seed gives identical bytes); returns requests per account index."""
     per_account: Counter[int] = Counter()
     with path.open("wb") as raw, gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0, compresslevel=5) as out:
@@ -65,7 +78,7 @@ def write_log(path: Path, accounts: list[Account], events: Events, rnd: random.R
             for i in range(start, min(start + _CHUNK, len(events.times))):
                 owner = int(events.accounts[i])
                 per_account[owner] += 1
-                lines.append(render(i, accounts[owner], float(events.times[i]), rnd))
+                lines.append(render(i, accounts[owner], float(events.times[i]), rnd, evasion))
             out.write(b"\n".join(lines) + b"\n")
             task.advance(len(lines))
     return per_account

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from distillshield.detect.link.base import Linker, LinkPairs
+from distillshield.detect.link.base import Linker, LinkPairs, pairs_from_groups
 from distillshield.detect.link.graph import Community, find_communities
 
-__all__ = ["Community", "LinkPairs", "Linker", "find_communities"]
+__all__ = ["Community", "LinkPairs", "Linker", "find_communities", "pairs_from_groups"]

@@ -26,6 +26,20 @@ class LinkPairs:
     table: pa.Table
 
 
+def pairs_from_groups(kind: str, weight: float, groups: dict[str, list[str]]) -> LinkPairs:
+    """Link every pair inside each group given from outside the log (a partner's campaign, an analyst's case)."""
+    a, b, example = [], [], []
+    for key, members in groups.items():
+        unique = sorted(set(members))
+        for i, first in enumerate(unique):
+            for second in unique[i + 1 :]:
+                a.append(first)
+                b.append(second)
+                example.append(key)
+    table = pa.table({"a": a, "b": b, "shared": [1] * len(a), "example": example})
+    return LinkPairs(kind, weight, table)
+
+
 class Linker(ABC):
     """Finds account pairs that share one kind of thing, in SQL over the scan database."""
 
