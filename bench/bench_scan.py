@@ -22,10 +22,9 @@ import time
 from pathlib import Path
 
 from distillshield.simulate import simulate
+from results import machine, write_block
 
 HERE = Path(__file__).resolve().parent
-RESULTS = HERE / "RESULTS.md"
-BEGIN, END = "<!-- scan-benchmark:begin -->", "<!-- scan-benchmark:end -->"
 
 FLOOR = """
 import sys, duckdb
@@ -87,22 +86,16 @@ def measure(log: Path, runs: int) -> dict[str, float]:
 
 def write_results(result: dict[str, float], requests: int, scale: float, seed: int, runs: int) -> None:
     rows = "\n".join(f"| {k} | {v:,.2f} |" for k, v in result.items())
-    section = (
-        f"{BEGIN}\n## Scan vs the DuckDB floor\n\n"
-        f"`python bench/bench_scan.py --scale {scale:g} --seed {seed} --runs {runs}`: "
-        f"{requests:,} simulated requests, "
-        f"gzip JSON Lines; median of {runs} alternating run(s); "
+    write_block(
+        "scan-benchmark",
+        "## Scan vs the DuckDB floor\n\n"
+        f"`python bench/bench_scan.py --scale {scale:g} --seed {seed} --runs {runs}` ({machine()}): "
+        f"{requests:,} simulated requests, gzip JSON Lines; median of {runs} alternating run(s); "
         "peak RSS from the kernel's accounting of each child.\n\n"
         f"| figure | value |\n|---|---|\n{rows}\n"
         f"| scan requests/s | {requests / result['scan_wall_s']:,.0f} |\n"
-        f"| floor requests/s | {requests / result['floor_wall_s']:,.0f} |\n{END}"
+        f"| floor requests/s | {requests / result['floor_wall_s']:,.0f} |\n",
     )
-    text = RESULTS.read_text(encoding="utf-8") if RESULTS.exists() else "# Benchmark results\n"
-    if BEGIN in text:
-        text = text[: text.index(BEGIN)] + section + text[text.index(END) + len(END) :]
-    else:
-        text = text.rstrip("\n") + "\n\n" + section + "\n"
-    RESULTS.write_text(text, encoding="utf-8")
 
 
 def main() -> None:

@@ -147,7 +147,7 @@ def test_every_builtin_rule_loads_and_runs(tmp_path: Path) -> None:
 
 def test_rules_cli_list_and_test(tmp_path: Path) -> None:
     runner = CliRunner()
-    listed = runner.invoke(app, ["rules", "list"], env={"COLUMNS": "200"})
+    listed = runner.invoke(app, ["rules", "list"])
     assert listed.exit_code == 0 and "reasoning-ask-burst" in listed.output
     log = tmp_path / "log.jsonl"
     log.write_text(

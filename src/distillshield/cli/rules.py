@@ -35,8 +35,9 @@ def list_rules(rules_dir: RulesDirs = None) -> None:
     Example: distillshield rules list --rules my-rules/
     """
     table = Table(title="detection rules")
-    for column in ("id", "type", "group-by", "timespan", "condition", "weight", "file"):
-        table.add_column(column)
+    table.add_column("id", no_wrap=True)  # ids are what users copy: never cut them
+    for column in ("type", "group-by", "timespan", "condition", "weight", "file"):
+        table.add_column(column, overflow="fold")
     for rule in _load(rules_dir or []):
         table.add_row(
             rule.id,
