@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
 # Extras the whole test suite needs on top of dev (the CPU torch build for provenance tests, among others).
-TEST_EXTRAS ?= dev
+TEST_EXTRAS ?= dev,provenance
 DEMO_DIR ?= demo-out
 
 .PHONY: setup demo test check bench clean

@@ -8,6 +8,11 @@
      |    +-- UnreadableFileError   a whole file cannot be opened or decoded
      +-- ConfigError                a setting, rule or plugin id is wrong
      +-- PluginError                a plugin failed to load or broke its contract
+     +-- StateUnavailableError      the gateway's shared state (Redis) cannot be reached
+     +-- UpstreamError              the model server behind the gateway failed or timed out
+     +-- IntelError                 intelligence could not be exported, imported or exchanged
+          +-- PrivacyLeakError      an export would carry a raw identifier, e-mail, card or host IP
+          +-- TaxiiError            a TAXII server refused or failed a request
 
 Foreign exceptions (orjson, pyarrow, gzip, YAML) are translated into these at the
 boundary where they happen, so callers never catch a library's exception type.
@@ -59,3 +64,27 @@ class ConfigError(DistillshieldError):
 
 class PluginError(DistillshieldError):
     """A plugin could not be loaded or broke its contract."""
+
+
+class StateUnavailableError(DistillshieldError):
+    """The gateway's shared state store cannot be reached; the gateway fails open or closed."""
+
+
+class UpstreamError(DistillshieldError):
+    """The upstream model server timed out, refused the connection or dropped it."""
+
+    def __init__(self, message: str, *, timeout: bool = False) -> None:
+        super().__init__(message)
+        self.timeout = timeout
+
+
+class IntelError(DistillshieldError):
+    """Intelligence could not be exported, imported or exchanged."""
+
+
+class PrivacyLeakError(IntelError):
+    """An export would carry a raw identifier, e-mail, card-like number or host IP address."""
+
+
+class TaxiiError(IntelError):
+    """A TAXII server refused or failed a request; the message carries its status and title."""

@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import doctest
+import os
 import re
+import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
 from plotly.offline import get_plotlyjs
+from typer.testing import CliRunner
 
+from distillshield.cli.main import app as cli
 from distillshield.report import html, render_report
 from distillshield.report.html import split_reasons
+from tests.conftest import SmallScan
 from tests.report.scan_files import HOSTILE_ID, campaign, run_json, verdict, write_scan_dir
 
 HOSTILE_REASON = '<img src=x onerror="alert(1)">'
@@ -108,3 +114,106 @@ def test_campaigns_beyond_the_cap_are_counted(scan_dir: Path, monkeypatch: pytes
     page = render_report(scan_dir).read_text(encoding="utf-8")
     assert page.count('<article class="campaign') == 1
     assert "and 1 more, lower-risk campaigns" in page
+
+
+# --- the campaign document ------------------------------------------------------------------------
+
+DOCUMENT_EVIDENCE: dict[str, object] = {
+    "links": {"payment": {"pairs": 3, "top_keys": ["card-9b1e"]}, "template": {"pairs": 3, "top_keys": ["t1"]}},
+    "signals": [
+        {"source": "engine", "name": "elicitation_request_share", "value": 0.95, "weight": 0.9, "observed": False,
+         "detail": "share of the group's requests the elicitation detector flags"},
+        {"source": "engine", "name": "fresh_member_share", "value": 0.5, "weight": 0.1, "observed": True,
+         "detail": "share of members whose first request came within 48 h of sign-up"},
+    ],
+    "completion_tokens": 1000,
+    "reasoning_tokens": 5000,
+    "models": ["atlas-3"],
+}  # fmt: skip
+
+
+def test_campaign_document_sections(tmp_path: Path) -> None:
+    members = ["a1", "a2", "a3"]
+    scan = write_scan_dir(
+        tmp_path / "scan",
+        [verdict(a, 0.95, "distiller", "C0009") for a in members],
+        [campaign("C0009", members, 0.97, DOCUMENT_EVIDENCE)],
+        None,
+        run_json(),
+    )
+    page = render_report(scan).read_text(encoding="utf-8")
+    summary = html.campaign_summary(html.load_scan(scan).campaigns[0], "distiller")
+    assert summary.startswith("Campaign C0009: 3 accounts sent 1,234 requests between 02 March 2026 08:00 and")
+    assert "tied together by shared payment instruments and a shared prompt template" in summary
+    assert "95% of their requests asked for hidden or reformatted reasoning" in summary
+    assert summary.endswith("at risk 0.97: a distillation campaign.")
+    assert summary.replace("&", "&amp;") in page
+    observations = page[page.index('<ul class="observations">') : page.index('<ul class="inferences">')]
+    inferences = page[page.index('<ul class="inferences">') : page.index('<ol class="actions">')]
+    assert "card-9b1e" in observations and "50% of the accounts made their first request" in observations
+    assert "95% of their requests asked" in inferences and "card-9b1e" not in inferences
+    actions = page[page.index('<ol class="actions">') :]
+    for text in ("evidence pack SCAN_DIR --campaign C0009", "Act on all 3 accounts together", "card-9b1e",
+                 "Serve reasoning summaries", "stronger verification"):  # fmt: skip
+        assert text in actions
+    assert "Reasoning traces" in page and "5.0 reasoning tokens per answer token" in page
+    assert "need the scan database" in page  # no scan.duckdb beside these hand-made files
+
+
+def test_campaign_figures_from_the_scan_database(small_scan: SmallScan, tmp_path: Path) -> None:
+    scan = _copy_scan(small_scan, tmp_path)
+    page = render_report(scan, small_scan.result.out_dir / "scan.duckdb").read_text(encoding="utf-8")
+    campaigns = html.load_scan(scan).campaigns
+    assert page.count('class="link-graph"') == len(campaigns) == page.count('class="cohort-timeline"')
+    assert page.count('class="edge ') > 0 and "need the scan database" not in page
+    assert page.count(get_plotlyjs()) == 1
+
+
+needs_chromium = pytest.mark.skipif(
+    shutil.which("chromium") is None or shutil.which("pdftoppm") is None,
+    reason="needs chromium and poppler-utils: apt-get install -y chromium poppler-utils",
+)
+
+
+@needs_chromium
+def test_pdf_renders_and_holds_every_campaign_summary(small_scan: SmallScan, tmp_path: Path) -> None:
+    scan = _copy_scan(small_scan, tmp_path)
+    result = CliRunner().invoke(
+        cli, ["report", str(scan), "--pdf", "--db", str(small_scan.result.out_dir / "scan.duckdb")]
+    )
+    assert result.exit_code == 0, result.output
+    pdf = scan / "report.pdf"
+    assert pdf.read_bytes().startswith(b"%PDF-")
+    subprocess.run(["pdftoppm", "-r", "40", "-png", "-f", "1", "-l", "2", str(pdf), str(tmp_path / "page")], check=True)
+    pages = sorted(tmp_path.glob("page-*.png"))
+    assert len(pages) == 2 and all(p.read_bytes().startswith(b"\x89PNG") and p.stat().st_size > 2000 for p in pages)
+    text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    flat = " ".join(text.split())
+    loaded = html.load_scan(scan)
+    assert loaded.campaigns
+    for row in loaded.campaigns:
+        # the scan's thresholds, from run.json
+        level = "distiller" if row.risk >= 0.8 else "suspicious" if row.risk >= 0.5 else "benign"
+        summary = html.campaign_summary(row, level)
+        assert " ".join(summary.split()) in flat, row.campaign_id
+    artifacts = os.environ.get("DISTILLSHIELD_ARTIFACTS")
+    if artifacts:
+        Path(artifacts).mkdir(parents=True, exist_ok=True)
+        shutil.copy2(pdf, Path(artifacts) / "report.pdf")
+        shutil.copy2(pages[0], Path(artifacts) / "report-page-1.png")
+
+
+def test_pdf_without_a_browser_is_a_clear_error(tmp_path: Path) -> None:
+    scan = write_scan_dir(tmp_path / "scan", [verdict("a", 0.1)])
+    result = CliRunner().invoke(cli, ["report", str(scan), "--pdf", "--browser", "no-such-chromium"])
+    assert result.exit_code == 2 and "no-such-chromium" in result.stderr
+    assert (scan / "report.html").exists() and not (scan / "report.pdf").exists()
+
+
+def _copy_scan(small_scan: SmallScan, tmp_path: Path) -> Path:
+    """The small scan's contract files in a directory of this test's own (the database stays where it is)."""
+    target = tmp_path / "scan"
+    target.mkdir()
+    for name in ("accounts.csv", "campaigns.json", "run.json", "timeline.csv"):
+        shutil.copy2(small_scan.result.out_dir / name, target / name)
+    return target

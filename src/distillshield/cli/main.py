@@ -5,7 +5,23 @@ from __future__ import annotations
 import typer
 
 from distillshield import __version__
-from distillshield.cli import evaluate, scan, simulate
+from distillshield.cli import (
+    admin,
+    audit,
+    console,
+    evaluate,
+    evidence,
+    intel,
+    keys,
+    posture,
+    replay,
+    report,
+    rules,
+    scan,
+    serve,
+    simulate,
+    watermark,
+)
 
 app = typer.Typer(
     name="distillshield",
@@ -18,6 +34,18 @@ app = typer.Typer(
 app.command("scan")(scan.command)
 app.command("simulate")(simulate.command)
 app.command("evaluate")(evaluate.command)
+app.command("replay")(replay.command)
+app.add_typer(rules.app, name="rules")
+app.add_typer(evidence.app, name="evidence")
+app.add_typer(keys.app, name="keys")
+app.command("posture")(posture.command)
+app.command("console")(console.command)
+app.command("report")(report.command)
+app.command("serve")(serve.command)
+app.add_typer(admin.app, name="admin")
+app.add_typer(intel.app, name="intel")
+app.command("audit")(audit.command)
+app.add_typer(watermark.app, name="watermark")
 
 
 def _version(show: bool) -> None:
