@@ -36,8 +36,13 @@ check: $(TEST_STAMP)
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy
 
-bench: $(STAMP)
+bench: $(TEST_STAMP)
 	$(BIN)/python bench/bench_scan.py
+	$(BIN)/python bench/bench_detection.py
+	$(BIN)/python bench/bench_gateway.py
+	$(BIN)/python bench/bench_watermark.py
+	$(BIN)/python bench/bench_intel.py
+	$(BIN)/python bench/bench_evidence.py
 
 clean:
 	rm -rf $(VENV) $(DEMO_DIR) .mypy_cache .ruff_cache .pytest_cache

@@ -26,10 +26,9 @@ from distillshield.evidence import generate_key, pack_scan, verify_package
 from distillshield.pipeline import run_scan
 from distillshield.report import read_campaigns_json
 from distillshield.simulate import simulate
+from results import write_block
 
 HERE = Path(__file__).resolve().parent
-RESULTS = HERE / "RESULTS.md"
-BEGIN, END = "<!-- evidence-benchmark:begin -->", "<!-- evidence-benchmark:end -->"
 
 
 def timed(action: Callable[[], object]) -> float:
@@ -88,19 +87,14 @@ def main() -> None:
 def write_results(figures: dict[str, float | int], args: argparse.Namespace) -> None:
     rows = "\n".join(f"| {name} | {value:,} |" for name, value in figures.items())
     block = (
-        f"{BEGIN}\n## Evidence packages vs their floors\n\n"
+        f"## Evidence packages vs their floors\n\n"
         f"`python bench/bench_evidence.py --scale {args.scale:g} --seed {args.seed} --runs {args.runs}`: every "
         "campaign of the scan packed (signed, hash-chained) and verified (every byte, the chain and the signature); "
         "pack floor = DuckDB copying the same rows to gzip JSON Lines and hashing them once, verify floor = one "
         f"SHA-256 pass over the package. Medians of {args.runs} alternating runs.\n\n"
-        f"| figure | value |\n|---|---|\n{rows}\n{END}"
+        f"| figure | value |\n|---|---|\n{rows}\n"
     )
-    text = RESULTS.read_text(encoding="utf-8")
-    if BEGIN in text:
-        text = text[: text.index(BEGIN)] + block + text[text.index(END) + len(END) :]
-    else:
-        text = text.rstrip("\n") + "\n\n" + block + "\n"
-    RESULTS.write_text(text, encoding="utf-8")
+    write_block("evidence-benchmark", block)
 
 
 if __name__ == "__main__":

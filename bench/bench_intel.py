@@ -32,10 +32,9 @@ from distillshield.intel.taxii_config import taxii_config_from
 from distillshield.intel.taxii_server import create_app
 from distillshield.pipeline import run_scan
 from distillshield.simulate import simulate
+from results import write_block
 
 HERE = Path(__file__).resolve().parent
-RESULTS = HERE / "RESULTS.md"
-BEGIN, END = "<!-- intel-benchmark:begin -->", "<!-- intel-benchmark:end -->"
 COLLECTION = "91a7b528-80eb-42ed-a74d-c6fbd5a26116"
 
 
@@ -168,18 +167,13 @@ def write_results(figures: dict[str, Any], args: argparse.Namespace) -> None:
         for k, v in figures.items()
     )
     block = (
-        f"{BEGIN}\n## Intel stage vs the scan, our TAXII server vs medallion\n\n"
+        f"## Intel stage vs the scan, our TAXII server vs medallion\n\n"
         f"`python bench/bench_intel.py --scale {args.scale} --seed {args.seed} --runs {args.runs}`: export, strict "
         "validation, import and self-match of every campaign of one scan; TAXII round trip = push the bundle "
         "(less the extension-definition) and pull it back with taxii2-client, on loopback, medians of alternating "
-        f"runs.\n\n| figure | value |\n|---|---|\n{rows}\n{END}"
+        f"runs.\n\n| figure | value |\n|---|---|\n{rows}\n"
     )
-    text = RESULTS.read_text(encoding="utf-8") if RESULTS.exists() else "# Benchmark results\n"
-    if BEGIN in text and END in text:
-        text = text[: text.index(BEGIN)] + block + text[text.index(END) + len(END) :]
-    else:
-        text = text.rstrip("\n") + "\n\n" + block + "\n"
-    RESULTS.write_text(text, encoding="utf-8")
+    write_block("intel-benchmark", block)
 
 
 if __name__ == "__main__":

@@ -30,10 +30,9 @@ from distillshield.provenance import ChatClient, black_box
 from distillshield.provenance.corpus import generate_corpus
 from distillshield.provenance.testbed import BigramLM, GreenBias, build_tokenizer, decode, encode, serve
 from distillshield.respond.watermark import GreenList, GumbelSampling
+from results import write_block
 
 HERE = Path(__file__).resolve().parent
-RESULTS = HERE / "RESULTS.md"
-BEGIN, END = "<!-- watermark-benchmark:begin -->", "<!-- watermark-benchmark:end -->"
 LENGTHS = (25, 50, 100, 200, 400)
 RHOS = (0.0, 0.01, 0.05, 0.2, 1.0)
 
@@ -182,7 +181,7 @@ def write_results(result: dict[str, Any], args: argparse.Namespace) -> None:
     throughput = "\n".join(f"| {k} | {v:,.2f} |" for k, v in result["throughput"].items())
     calibration = "\n".join(f"| {k} | {_fmt(v) if v else 0} |" for k, v in result["calibration"].items())
     section = (
-        f"{BEGIN}\n## Watermark detection and radioactivity\n\n"
+        f"## Watermark detection and radioactivity\n\n"
         f"`python bench/bench_watermark.py --texts {args.texts} --null-keys {args.null_keys} --seed {args.seed}`: "
         f"word-level test bed (vocabulary {result['vocab_size']}), bigram teacher, green list gamma = 0.25, "
         "delta = 2, lefthash, context width 1; exact binomial p-values with deduplication.\n\n"
@@ -192,14 +191,9 @@ def write_results(result: dict[str, Any], args: argparse.Namespace) -> None:
         "of it watermarked; 100 audit prompts x 200 tokens:\n\n"
         f"{_table(result['radioactivity'])}\n\n"
         f"Calibration of the pooled black-box test on the rho = 0 student over random keys:\n\n"
-        f"| figure | value |\n|---|---|\n{calibration}\n{END}"
+        f"| figure | value |\n|---|---|\n{calibration}\n"
     )
-    text = RESULTS.read_text(encoding="utf-8") if RESULTS.exists() else "# Benchmark results\n"
-    if BEGIN in text:
-        text = text[: text.index(BEGIN)] + section + text[text.index(END) + len(END) :]
-    else:
-        text = text.rstrip("\n") + "\n\n" + section + "\n"
-    RESULTS.write_text(text, encoding="utf-8")
+    write_block("watermark-benchmark", section)
 
 
 def main() -> None:

@@ -1,0 +1,253 @@
+"""The gateway as an ASGI app: OpenAI-compatible routes, the admin API, health and metrics.
+
+:func:`create_app` builds everything from one frozen :class:`GatewayConfig`;
+tests may pass their own :class:`~distillshield.server.upstream.Upstream` or
+state store. Routes take the raw request and return raw responses (no
+pydantic models on the hot path): the gateway forwards bodies it does not own.
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import orjson
+from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+
+from distillshield.errors import InputError, StateUnavailableError
+from distillshield.registry import build_registry
+from distillshield.respond.actions import ACTIONS, Action
+from distillshield.respond.identity import KeyRing
+from distillshield.respond.online import OnlineScorer
+from distillshield.respond.policy import DEFAULT_POLICY, TIER_NAMES, Policy
+from distillshield.respond.redis_state import RedisStore
+from distillshield.respond.seed import load_seed
+from distillshield.respond.state import MemoryStore, Override, StateStore
+from distillshield.server.envelope import error_response
+from distillshield.server.gateway import Gateway, GatewayOptions
+from distillshield.server.metrics import CONTENT_TYPE_LATEST, Metrics
+from distillshield.server.trafficlog import TrafficLog
+from distillshield.server.upstream import AiohttpUpstream, Timeouts, Upstream
+
+log = logging.getLogger("distillshield.gateway")
+
+
+@dataclass(frozen=True, slots=True)
+class GatewayConfig:
+    """Everything ``distillshield serve`` configures."""
+
+    upstream_url: str
+    keys: KeyRing
+    policy: Policy = DEFAULT_POLICY
+    log_dir: Path | None = None
+    log_max_bytes: int = 256 * 1024 * 1024
+    redis_url: str | None = None
+    redis_prefix: str = "distillshield"
+    redis_timeout_s: float = 0.25
+    fail_open: bool = True
+    admin_token: str | None = None
+    seed_dir: Path | None = None
+    upstream_key: str | None = None
+    timeouts: Timeouts = Timeouts()
+    trust_forwarded_for: bool = False
+
+
+def make_store(config: GatewayConfig) -> StateStore:
+    if config.redis_url:
+        return RedisStore(url=config.redis_url, prefix=config.redis_prefix, timeout_s=config.redis_timeout_s)
+    return MemoryStore()
+
+
+def make_gateway(
+    config: GatewayConfig, *, upstream: Upstream | None = None, store: StateStore | None = None
+) -> Gateway:
+    registry = build_registry()
+    return Gateway(
+        policy=config.policy,
+        keys=config.keys,
+        store=store or make_store(config),
+        scorer=OnlineScorer(detectors=registry.instances("content"), scorers=registry.instances("scorers")),
+        upstream=upstream or AiohttpUpstream(base_url=config.upstream_url, timeouts=config.timeouts),
+        traffic=TrafficLog(config.log_dir, max_bytes=config.log_max_bytes) if config.log_dir else None,
+        metrics=Metrics(),
+        options=GatewayOptions(config.fail_open, config.trust_forwarded_for, config.upstream_key),
+    )
+
+
+def create_app(config: GatewayConfig, *, upstream: Upstream | None = None, store: StateStore | None = None) -> FastAPI:
+    gateway = make_gateway(config, upstream=upstream, store=store)
+    seed = load_seed(config.seed_dir) if config.seed_dir else None
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await gateway.upstream.start()
+        gateway.scorer.content("", "warm-up")  # content models load lazily; not on a client's first request
+        if seed is not None:
+            await gateway.store.seed(seed)
+            log.info("seeded %d accounts and %d campaigns from %s", len(seed), len(seed.campaigns), config.seed_dir)
+        try:
+            yield
+        finally:
+            await gateway.drain()
+            await gateway.upstream.close()
+            await gateway.store.close()
+            if gateway.traffic is not None:
+                gateway.traffic.close()
+
+    app = FastAPI(title="distillshield gateway", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
+    app.state.gateway = gateway
+    _openai_routes(app, gateway)
+    _admin_routes(app, gateway, config.admin_token)
+    _error_handlers(app)
+    return app
+
+
+def _openai_routes(app: FastAPI, gateway: Gateway) -> None:
+    async def chat(request: Request) -> Response:
+        return await gateway.completion(request, "chat")
+
+    async def completions(request: Request) -> Response:
+        return await gateway.completion(request, "completions")
+
+    async def models(request: Request) -> Response:
+        return await gateway.models(request)
+
+    async def metrics(request: Request) -> Response:
+        return Response(gateway.metrics.render(), media_type=CONTENT_TYPE_LATEST)
+
+    async def health(request: Request) -> Response:
+        try:
+            await gateway.store.ping()
+        except StateUnavailableError as exc:
+            return error_response(str(exc), status=503, code="state_unavailable")
+        return Response(b'{"status":"ok"}', media_type="application/json")
+
+    app.add_api_route("/v1/chat/completions", chat, methods=["POST"])
+    app.add_api_route("/v1/completions", completions, methods=["POST"])
+    app.add_api_route("/v1/models", models, methods=["GET"])
+    app.add_api_route("/metrics", metrics, methods=["GET"])
+    app.add_api_route("/healthz", health, methods=["GET"])
+
+
+def _admin_routes(app: FastAPI, gateway: Gateway, token: str | None) -> None:
+    def allowed(request: Request) -> bool:
+        scheme, _, given = request.headers.get("authorization", "").partition(" ")
+        return token is not None and scheme.lower() == "bearer" and hmac.compare_digest(given.strip(), token)
+
+    async def accounts(request: Request) -> Response:
+        if not allowed(request):
+            return _admin_denied(token)
+        limit = int(request.query_params.get("limit", "1000"))
+        rows = await gateway.store.accounts(limit)
+        return _json({"accounts": [_summary(r) for r in rows]})
+
+    async def put_override(request: Request) -> Response:
+        if not allowed(request):
+            return _admin_denied(token)
+        account_id = request.path_params["account_id"]
+        try:
+            override = _parse_override(await request.body())
+        except ValueError as exc:
+            return error_response(str(exc), status=400, param="override")
+        await gateway.store.set_override(account_id, override)
+        log.info("override account=%s action=%s tier=%s reason=%s", account_id, override.action, override.tier,
+                 override.reason)  # fmt: skip
+        return _json({"account_id": account_id, "override": _override_json(override)})
+
+    async def delete_override(request: Request) -> Response:
+        if not allowed(request):
+            return _admin_denied(token)
+        account_id = request.path_params["account_id"]
+        await gateway.store.set_override(account_id, None)
+        log.info("override cleared account=%s", account_id)
+        return _json({"account_id": account_id, "override": None})
+
+    async def reseed(request: Request) -> Response:
+        if not allowed(request):
+            return _admin_denied(token)
+        try:
+            data = orjson.loads(await request.body())
+            seed = load_seed(Path(str(data["scan_dir"])))
+        except (orjson.JSONDecodeError, KeyError, TypeError) as exc:
+            return error_response(f'expected {{"scan_dir": PATH}}: {exc}', status=400, param="scan_dir")
+        except InputError as exc:
+            return error_response(str(exc), status=400, param="scan_dir")
+        await gateway.store.seed(seed)
+        log.info("seeded %d accounts and %d campaigns from %s", len(seed), len(seed.campaigns), data["scan_dir"])
+        return _json({"accounts": len(seed), "campaigns": len(seed.campaigns), "fingerprints": len(seed.fingerprints)})
+
+    app.add_api_route("/admin/accounts", accounts, methods=["GET"])
+    app.add_api_route("/admin/seed", reseed, methods=["POST"])
+    app.add_api_route("/admin/accounts/{account_id}/override", put_override, methods=["PUT"])
+    app.add_api_route("/admin/accounts/{account_id}/override", delete_override, methods=["DELETE"])
+
+
+def _admin_denied(token: str | None) -> Response:
+    if token is None:
+        return error_response("the admin API is disabled (no admin token configured)", status=404, code="not_found")
+    return error_response("a valid admin token is required", status=401, code="invalid_admin_token")
+
+
+def _parse_override(raw: bytes) -> Override:
+    try:
+        data = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise ValueError(f"the body is not valid JSON: {exc}") from exc
+    if not isinstance(data, dict) or not isinstance(data.get("reason"), str) or not data["reason"]:
+        raise ValueError('an override is {"reason": str, "action"?: str, "tier"?: str}; reason is required')
+    action, tier = data.get("action"), data.get("tier")
+    if action is not None and action not in ACTIONS:
+        raise ValueError(f"action must be one of {', '.join(ACTIONS)}, not {action!r}")
+    if tier is not None and tier not in TIER_NAMES:
+        raise ValueError(f"tier must be one of {', '.join(TIER_NAMES)}, not {tier!r}")
+    if action is None and tier is None:
+        raise ValueError("an override needs an action, a tier, or both")
+    checked: Action | None = action
+    return Override(reason=data["reason"], action=checked, tier=tier)
+
+
+def _override_json(override: Override | None) -> dict[str, Any] | None:
+    if override is None:
+        return None
+    return {"reason": override.reason, "action": override.action, "tier": override.tier}
+
+
+def _summary(row: Any) -> dict[str, Any]:
+    return {
+        "account_id": row.account_id,
+        "requests_learned": row.requests,
+        "risk": round(row.risk, 4),
+        "campaign_id": row.campaign_id,
+        "override": _override_json(row.override),
+    }
+
+
+def _json(data: object) -> Response:
+    return Response(orjson.dumps(data), media_type="application/json")
+
+
+def _error_handlers(app: FastAPI) -> None:
+    async def http_error(request: Request, exc: Exception) -> Response:
+        status = exc.status_code if isinstance(exc, HTTPException) else 500
+        detail = exc.detail if isinstance(exc, HTTPException) else "internal error"
+        return error_response(str(detail), status=status, code="not_found" if status == 404 else None)
+
+    async def validation_error(request: Request, exc: Exception) -> Response:
+        return error_response(str(exc), status=400)
+
+    async def unexpected(request: Request, exc: Exception) -> Response:
+        log.exception("unexpected error on %s", request.url.path, exc_info=exc)
+        return error_response("the gateway failed unexpectedly", status=500, code="internal_error")
+
+    app.add_exception_handler(HTTPException, http_error)
+    app.add_exception_handler(RequestValidationError, validation_error)
+    app.add_exception_handler(Exception, unexpected)
