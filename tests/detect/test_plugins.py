@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+
 import duckdb
 import numpy as np
 import pytest
@@ -18,8 +20,13 @@ REGISTRY = build_registry()
 
 
 @pytest.fixture(scope="module")
-def scanned(small_scan: SmallScan) -> tuple[duckdb.DuckDBPyConnection, AccountFrame]:
-    con = duckdb.connect(str(small_scan.result.out_dir / "scan.duckdb"), read_only=False)
+def scanned(
+    small_scan: SmallScan, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[duckdb.DuckDBPyConnection, AccountFrame]:
+    # A copy: other tests in this worker may hold the shared scan database open read-only.
+    copy = tmp_path_factory.mktemp("plugins") / "scan.duckdb"
+    shutil.copyfile(small_scan.result.out_dir / "scan.duckdb", copy)
+    con = duckdb.connect(str(copy))
     frame = compute_features(con, REGISTRY.instances("content"), Settings())
     return con, frame
 
