@@ -14,7 +14,9 @@ from distillshield.features.frame import AccountFrame
 from distillshield.progress import SILENT, Progress
 from distillshield.settings import Settings
 
-_TEXT_BATCH = 20_000
+#: Distinct texts scored per batch. The content model's hashed n-gram matrix holds up to ~10,000 non-zeros
+#: per long prompt, so this bounds the scoring stage's memory to a few hundred MB whatever the log's size.
+_TEXT_BATCH = 2_000
 
 
 def score_distinct_texts(
