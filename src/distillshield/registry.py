@@ -39,6 +39,8 @@ BUILTIN_PLUGINS: dict[str, tuple[str, ...]] = {
         "detect.link.linkers.SharedNetwork",
         "detect.link.linkers.SharedTemplate",
         "detect.link.linkers.CreationBurst",
+        "detect.link.linkers.SharedAsn",
+        "detect.link.linkers.SharedUserAgent",
     ),
 }
 

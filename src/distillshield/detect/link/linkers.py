@@ -57,3 +57,23 @@ class CreationBurst(Linker):
             "SELECT DISTINCT account_id, CAST(time_bucket(INTERVAL 10 MINUTE, account_created_at) AS VARCHAR) AS key "
             "FROM requests WHERE account_created_at IS NOT NULL"
         )
+
+
+class SharedAsn(Linker):
+    """Accounts on the same autonomous system: weak alone (every ISP customer shares one), support for others."""
+
+    kind: ClassVar[str] = "asn"
+    weight: ClassVar[float] = 0.15
+
+    def key_sql(self) -> str:
+        return "SELECT DISTINCT account_id, CAST(asn AS VARCHAR) AS key FROM requests WHERE asn IS NOT NULL"
+
+
+class SharedUserAgent(Linker):
+    """Accounts sending the same User-Agent string: weak alone, telling when the string is rare."""
+
+    kind: ClassVar[str] = "user_agent"
+    weight: ClassVar[float] = 0.15
+
+    def key_sql(self) -> str:
+        return "SELECT DISTINCT account_id, user_agent AS key FROM requests WHERE user_agent IS NOT NULL"
