@@ -118,6 +118,7 @@ def _read_archive(data: bytes) -> _Archive:
             archive.names.append(name)
             try:
                 archive.contents[name] = zf.read(info)
+            # zipfile raises NotImplementedError for a compression method it cannot read: a tampered header.
             except (zipfile.BadZipFile, OSError, ValueError, NotImplementedError) as exc:
                 archive.problems.append(Problem(name, "changed", f"entry cannot be read back intact ({exc})"))
     return archive
