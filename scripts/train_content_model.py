@@ -9,12 +9,13 @@ Usage: python scripts/train_content_model.py
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 import sklearn
 
 from distillshield.features.content.learned import shipped_model_path
-from distillshield.features.content.model import file_sha256, save_models
+from distillshield.features.content.model import save_models
 from distillshield.features.content.training import load_corpus, shipped_corpus_path, train_all
 
 
@@ -23,7 +24,8 @@ def main() -> None:
     models = train_all(load_corpus(corpus_path))
     out = shipped_model_path()
     Path(out).parent.mkdir(parents=True, exist_ok=True)
-    provenance = {"corpus_sha256": file_sha256(corpus_path), "scikit_learn": sklearn.__version__}
+    digest = hashlib.sha256(corpus_path.read_bytes()).hexdigest()
+    provenance = {"corpus_sha256": digest, "scikit_learn": sklearn.__version__}
     save_models(models, out, provenance)
     print(f"{len(models)} models -> {out} ({out.stat().st_size:,} bytes)")
 

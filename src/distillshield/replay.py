@@ -80,8 +80,10 @@ def run_replay(
         first_flag, final, n_cutoffs = _replay_cutoffs(con, registry, settings, every, progress)
         con.execute("DROP VIEW IF EXISTS requests")
         con.execute("ALTER TABLE requests_all RENAME TO requests")
-        account_rows = _account_rows(con, final, first_flag)
-        campaign_rows = _campaign_rows(con, final, first_flag)
+        # One table of final verdicts and first flags serves both summaries.
+        con.register("flags", _flag_table(final, first_flag))
+        account_rows = _account_rows(con)
+        campaign_rows = _campaign_rows(con) if final.campaigns else []
     finally:
         con.close()
     # The last cut-off is a whole scan: its contract files let `evaluate` score the replay directory too.
@@ -138,14 +140,10 @@ def _flag_table(final: DetectionResult, first_flag: dict[str, datetime]) -> pa.T
     )
 
 
-def _account_rows(
-    con: duckdb.DuckDBPyConnection, final: DetectionResult, first_flag: dict[str, datetime]
-) -> list[dict[str, object]]:
-    con.register("flags", _flag_table(final, first_flag))
-    try:
-        rows: list[dict[str, object]] = query_arrow(
-            con,
-            """
+def _account_rows(con: duckdb.DuckDBPyConnection) -> list[dict[str, object]]:
+    rows: list[dict[str, object]] = query_arrow(
+        con,
+        """
             WITH campaign_flag AS (
               SELECT campaign_id, min(flagged_at) AS campaign_flagged_at FROM flags
               WHERE campaign_id IS NOT NULL GROUP BY campaign_id
@@ -159,25 +157,17 @@ def _account_rows(
             GROUP BY f.account_id, f.verdict, f.campaign_id, f.flagged_at
             ORDER BY f.account_id
             """,
-        ).to_pylist()
-    finally:
-        con.unregister("flags")
+    ).to_pylist()
     for row in rows:
         if row["first_flagged_at"] is None:
             row["requests_at_flag"] = ""
     return rows
 
 
-def _campaign_rows(
-    con: duckdb.DuckDBPyConnection, final: DetectionResult, first_flag: dict[str, datetime]
-) -> list[dict[str, object]]:
-    if not final.campaigns:
-        return []
-    con.register("flags", _flag_table(final, first_flag))
-    try:
-        rows: list[dict[str, object]] = query_arrow(
-            con,
-            """
+def _campaign_rows(con: duckdb.DuckDBPyConnection) -> list[dict[str, object]]:
+    rows: list[dict[str, object]] = query_arrow(
+        con,
+        """
             WITH c AS (
               SELECT campaign_id, min(flagged_at) AS first_flagged_at, count(*) AS accounts
               FROM flags WHERE campaign_id IS NOT NULL GROUP BY campaign_id
@@ -188,9 +178,7 @@ def _campaign_rows(
             FROM c JOIN flags f USING (campaign_id) JOIN requests r ON r.account_id = f.account_id
             GROUP BY ALL ORDER BY c.campaign_id
             """,
-        ).to_pylist()
-    finally:
-        con.unregister("flags")
+    ).to_pylist()
     return rows
 
 

@@ -143,7 +143,3 @@ def load_models(path: Path) -> dict[str, LinearTextModel]:
         name: LinearTextModel(name, weights[name], p["intercept"], p["platt_slope"], p["platt_offset"])
         for name, p in header["models"].items()
     }
-
-
-def file_sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
