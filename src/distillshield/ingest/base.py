@@ -7,7 +7,6 @@ naming the field; the reader adds the file and line.
 
 from __future__ import annotations
 
-import hashlib
 import math
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -161,14 +160,8 @@ def _show(value: Any) -> str:
     return f"{type(value).__name__} {text[:40]}"
 
 
-def content_hash(record: dict[str, Any]) -> str:
-    """Stable across re-reads and key order, so re-ingesting a record is recognised as the same one."""
-    canonical = orjson.dumps(record, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS)
-    return hashlib.blake2b(canonical, digest_size=16).hexdigest()
-
-
 def to_row(record: Any, *, naive_is_utc: bool = False) -> tuple[Any, ...]:
-    """One requests-table row (in REQUEST_COLUMNS order, provenance columns left as None)."""
+    """One requests-table row (in REQUEST_COLUMNS order; content_hash and provenance are left to the store)."""
     if not isinstance(record, dict):
         raise reject(None, f"a record must be a JSON object, not {type(record).__name__}")
     request_id = _required_string(record, "request_id")
@@ -199,7 +192,7 @@ def to_row(record: Any, *, naive_is_utc: bool = False) -> tuple[Any, ...]:
         created_at, model, message_json, prompt, optional["response"], optional["reasoning"],
         optional["prompt_tokens"], optional["completion_tokens"], optional["reasoning_tokens"],
         optional["tool_calls"], 200 if status is None else status, extra,
-        system, user, n_messages, user_turns, content_hash(record), None, None,
+        system, user, n_messages, user_turns, None, None, None,
     )  # fmt: skip
 
 

@@ -92,18 +92,29 @@ def _first_text_line(path: Path) -> bytes:
     return b""
 
 
-def read_jsonl(path: Path, max_bytes: int, on_oversize: Oversize, position: Position) -> Iterator[Item]:
+#: The record of a line left unparsed for the bulk SQL path (see ingest.bulk), which parses whole batches.
+UNPARSED = object()
+
+
+def read_jsonl(
+    path: Path, max_bytes: int, on_oversize: Oversize, position: Position, *, parse: bool = True
+) -> Iterator[Item]:
+    """Lines as parsed records, or with ``parse=False`` as raw lines whose record is :data:`UNPARSED`."""
     stream, raw = open_tracked(path)
     position.raw = raw
     with raw, stream:
         for item in iter_lines(stream, max_bytes, on_oversize):
             if isinstance(item, Broken):
                 yield Rejected(item.number, None, item.reason, item.tail)
-            elif item.data.strip():
-                yield _parse_json(item.number, item.data)
+            elif not item.data.strip():
+                continue
+            elif parse:
+                yield parse_json(item.number, item.data)
+            else:
+                yield Parsed(item.number, item.data, UNPARSED)
 
 
-def _parse_json(number: int, data: bytes) -> Item:
+def parse_json(number: int, data: bytes) -> Item:
     try:
         return Parsed(number, data, orjson.loads(data))
     except orjson.JSONDecodeError as exc:

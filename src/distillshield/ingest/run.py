@@ -22,7 +22,20 @@ from distillshield.errors import InputError, Location, RecordError
 from distillshield.ingest.base import to_row
 from distillshield.ingest.litellm import from_litellm
 from distillshield.ingest.quarantine import QuarantineWriter
-from distillshield.ingest.readers import Format, Item, Parsed, Position, read_csv, read_jsonl, read_parquet, sniff
+from distillshield.ingest.readers import (
+    UNPARSED,
+    Format,
+    Item,
+    Kind,
+    Parsed,
+    Position,
+    Rejected,
+    parse_json,
+    read_csv,
+    read_jsonl,
+    read_parquet,
+    sniff,
+)
 from distillshield.ingest.store import RequestStore
 from distillshield.progress import SILENT, Progress, Task
 from distillshield.records import REQUEST_COLUMNS
@@ -67,19 +80,27 @@ def expand_inputs(paths: Sequence[str | Path]) -> list[Path]:
 
 
 class _FileIngest:
-    """The state of ingesting one file: its batch, counters and quarantine."""
+    """The state of ingesting one file: its current batch, counters and quarantine.
+
+    Spec JSON lines are kept as text and validated a whole batch at a time by the
+    store's bulk SQL path; lines it does not accept, and records from the other
+    readers, go through :func:`to_row`. Rejections of a batch reach the quarantine
+    in line order.
+    """
 
     def __init__(self, path: Path, store: RequestStore, quarantine: QuarantineWriter, settings: Settings) -> None:
         self.path, self.name, self.store, self.quarantine = path, str(path), store, quarantine
         self.settings = settings
         self.read = self.accepted = self.rejected = self.duplicates = 0
+        self.lines: list[tuple[int, int, bytes]] = []  # (position, line, raw) for the bulk path
         self.rows: list[tuple[Any, ...]] = []
-        self.raws: list[tuple[int, bytes]] = []
+        self.row_positions: list[int] = []
+        self.raws: list[tuple[int, bytes]] = []  # (line, raw) by position in the batch
+        self.rejects: list[tuple[int, str | None, str, bytes]] = []
 
     def reject(self, line: int, field: str | None, reason: str, raw: bytes) -> None:
         self.read += 1
-        self.rejected += 1
-        self.quarantine.reject(self.name, line, field, reason, raw)
+        self.rejects.append((line, field, reason, raw))
 
     def oversize(self, line: int, pieces: Iterator[bytes]) -> None:
         self.read += 1
@@ -91,36 +112,74 @@ class _FileIngest:
         if not isinstance(item, Parsed):
             self.reject(item.line, item.field, item.reason, item.raw)
             return
-        try:
-            record = from_litellm(item.record) if litellm and isinstance(item.record, dict) else item.record
-            row = to_row(record, naive_is_utc=litellm)
-        except RecordError as exc:
-            self.reject(item.line, exc.location.field, exc.reason, item.raw or orjson.dumps(item.record, default=str))
-            return
+        raw = item.raw or orjson.dumps(item.record, default=str)
+        position = len(self.raws)
+        self.raws.append((item.line, raw))
         self.read += 1
-        self.rows.append(row[:_SOURCE_FILE] + (self.name, item.line))
-        self.raws.append((item.line, item.raw or orjson.dumps(item.record, default=str)))
-        if len(self.rows) >= self.settings.chunk_rows:
+        if item.record is UNPARSED:
+            self.lines.append((position, item.line, raw))
+        else:
+            self._validate(position, item.line, item.record, raw, litellm)
+        if len(self.raws) >= self.settings.chunk_rows:
             self.flush()
 
+    def _validate(self, position: int, line: int, record: Any, raw: bytes, litellm: bool) -> None:
+        """The per-record path: to_row accepts the record or names the field that breaks the spec."""
+        try:
+            record = from_litellm(record) if litellm and isinstance(record, dict) else record
+            row = to_row(record, naive_is_utc=litellm)
+        except RecordError as exc:
+            self.rejects.append((line, exc.location.field, exc.reason, raw))
+            return
+        self.rows.append(row[:_SOURCE_FILE] + (self.name, line))
+        self.row_positions.append(position)
+
+    def _stage_lines(self) -> set[int]:
+        """Hand the batch's raw lines to the bulk SQL path; lines that are not UTF-8 stay for the fallback."""
+        positions, lines, texts = [], [], []
+        for position, line, raw in self.lines:
+            try:
+                texts.append(raw.decode())
+            except UnicodeDecodeError:
+                continue
+            positions.append(position)
+            lines.append(line)
+        return self.store.stage_lines(positions, lines, texts, self.name)
+
+    def _validate_line(self, position: int, line: int, raw: bytes) -> None:
+        item = parse_json(line, raw)
+        if isinstance(item, Rejected):
+            self.rejects.append((line, item.field, item.reason, raw))
+        else:
+            self._validate(position, line, item.record, raw, False)
+
     def flush(self) -> None:
-        inserted, duplicates, conflicts = self.store.write(self.rows)
+        if self.lines:
+            accepted = self._stage_lines()
+            for position, line, raw in self.lines:
+                if position not in accepted:
+                    self._validate_line(position, line, raw)
+        self.store.stage_rows(self.rows, self.row_positions)
+        inserted, duplicates, conflicts = self.store.commit()
         self.accepted += inserted + duplicates
         self.duplicates += duplicates
-        for pos in conflicts:
-            line, raw = self.raws[pos]
+        for position in conflicts:
+            line, raw = self.raws[position]
+            self.rejects.append((line, "request_id", "duplicate request_id with different content", raw))
+        for line, name, reason, raw in sorted(self.rejects, key=lambda r: r[0]):
             self.rejected += 1
-            self.quarantine.reject(self.name, line, "request_id", "duplicate request_id with different content", raw)
-        self.rows, self.raws = [], []
+            self.quarantine.reject(self.name, line, name, reason, raw)
+        self.lines, self.rows, self.row_positions, self.raws, self.rejects = [], [], [], [], []
 
 
-def _items(path: Path, fmt: Format, state: _FileIngest, position: Position) -> tuple[Iterator[Item], bool]:
+def _items(path: Path, fmt: Format, state: _FileIngest, position: Position) -> tuple[Iterator[Item], Kind]:
     kind = sniff(path, fmt)
     if kind == "parquet":
-        return read_parquet(path), False
+        return read_parquet(path), kind
     if kind == "litellm-csv":
-        return read_csv(path), True
-    return read_jsonl(path, state.settings.max_record_bytes, state.oversize, position), kind == "litellm-jsonl"
+        return read_csv(path), kind
+    bulk = kind == "jsonl"
+    return read_jsonl(path, state.settings.max_record_bytes, state.oversize, position, parse=not bulk), kind
 
 
 def ingest_file(
@@ -129,7 +188,8 @@ def ingest_file(
     state = _FileIngest(path, store, quarantine, settings)
     position, done = Position(), 0
     try:
-        items, litellm = _items(path, fmt, state, position)
+        items, kind = _items(path, fmt, state, position)
+        litellm = kind.startswith("litellm")
         for n, item in enumerate(items, start=1):
             state.take(item, litellm)
             if n % 5000 == 0:

@@ -1,10 +1,16 @@
 """Write validated rows into the DuckDB ``requests`` table in columnar batches, idempotently.
 
-Each batch goes into a staging table first; one SQL statement classifies each
-row as new, a duplicate of what is stored (same request_id and content hash:
-skipped, counted), or a conflict (same request_id, other content: quarantined).
-The comparison runs in DuckDB against the table, so memory does not grow with
-the number of request ids seen.
+A batch is gathered in a ``staged`` table, from the bulk SQL path
+(:mod:`distillshield.ingest.bulk`) and from rows the Python validator built, in
+file order. One SQL statement then classifies each staged row as new, a
+duplicate of what is stored (same request_id and content hash: skipped,
+counted), or a conflict (same request_id, other content: quarantined). The
+comparison runs in DuckDB against the table, so memory does not grow with the
+number of request ids seen.
+
+The content hash is computed here, in SQL, from the validated row (every spec
+field, ``extra`` included; nested JSON in DuckDB's compact form), so a record
+hashes alike whichever path, file format or key order it arrived in.
 """
 
 from __future__ import annotations
@@ -14,9 +20,13 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
+from distillshield.ingest.bulk import FAST_ROWS
 from distillshield.records import REQUEST_COLUMNS, REQUEST_SCHEMA, requests_table_ddl
 
 _COLUMNS = ", ".join(REQUEST_COLUMNS)
+_HASHED = [c for c in REQUEST_COLUMNS if c not in {"content_hash", "source_file", "source_line"}]
+#: Unit and record separators cannot be confused with field text in a hash of one request's own fields.
+_HASH = "md5(concat_ws(chr(31), " + ", ".join(f"coalesce(CAST({c} AS VARCHAR), chr(30))" for c in _HASHED) + "))"
 
 _CLASSIFY = """
 WITH s AS (
@@ -38,33 +48,87 @@ FROM s LEFT JOIN stored USING (request_id)
 
 
 class RequestStore:
-    """Appends batches of rows to the ``requests`` table of ``con``."""
+    """Appends batches of rows to the ``requests`` table of ``con``.
+
+    Per batch: :meth:`stage_lines` and :meth:`stage_rows` (any number of times, in
+    any order, each row with its position in the batch), then :meth:`commit`.
+    :meth:`write` does all three for a list of rows.
+    """
 
     def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
         self.con = con
         self.duplicates = 0
         con.execute(requests_table_ddl())
+        self._reset()
+
+    def _reset(self) -> None:
+        self.con.execute(
+            f"CREATE OR REPLACE TEMP TABLE staged AS SELECT {_COLUMNS}, 0::BIGINT AS _pos FROM requests LIMIT 0"
+        )
+        self.staged = 0
+
+    def stage_lines(self, positions: list[int], lines: list[int], raws: list[str], source_file: str) -> set[int]:
+        """Stage the spec JSON lines the bulk SQL path accepts; returns their positions (the rest need to_row)."""
+        if not raws:
+            return set()
+        batch = pa.table(
+            {
+                "_pos": pa.array(positions, pa.int64()),
+                "line": pa.array(lines, pa.int64()),
+                "raw": pa.array(raws, pa.string()),
+            }
+        )
+        self.con.register("raw_batch", batch)
+        try:
+            self.con.execute(
+                f"INSERT INTO staged SELECT * EXCLUDE (_pos) REPLACE ({_HASH} AS content_hash), _pos"
+                f" FROM ({FAST_ROWS})",
+                {"source_file": source_file},
+            )
+            accepted = self.con.execute("SELECT _pos FROM staged SEMI JOIN raw_batch USING (_pos)").fetchnumpy()["_pos"]
+        finally:
+            self.con.unregister("raw_batch")
+        self.staged += len(accepted)
+        return set(accepted.tolist())
+
+    def stage_rows(self, rows: list[tuple[Any, ...]], positions: list[int]) -> None:
+        """Stage rows built by to_row (in REQUEST_COLUMNS order; their content_hash is recomputed)."""
+        if not rows:
+            return
+        columns = list(zip(*rows, strict=True))
+        arrays = [pa.array(col, type=field.type) for col, field in zip(columns, REQUEST_SCHEMA, strict=True)]
+        table = pa.Table.from_arrays(arrays, schema=REQUEST_SCHEMA).append_column(
+            "_pos", pa.array(positions, type=pa.int64())
+        )
+        self.con.register("staged_rows", table)
+        try:
+            self.con.execute(
+                f"INSERT INTO staged SELECT * REPLACE ({_HASH} AS content_hash) FROM"
+                " (SELECT * REPLACE (json(messages) AS messages, json(extra) AS extra) FROM staged_rows)"
+            )
+        finally:
+            self.con.unregister("staged_rows")
+        self.staged += len(rows)
+
+    def commit(self) -> tuple[int, int, list[int]]:
+        """Insert the staged batch; returns (inserted, duplicates, positions of conflicting rows)."""
+        if not self.staged:
+            return 0, 0, []
+        try:
+            self.con.execute(f"CREATE OR REPLACE TEMP TABLE staged_status AS {_CLASSIFY}")
+            status = self.con.execute("SELECT _pos, status FROM staged_status WHERE status <> 'new'").fetchall()
+            # Nearly always every row is new: then the batch goes in as it is, with no join.
+            keep = " WHERE _pos IN (SELECT _pos FROM staged_status WHERE status = 'new')" if status else ""
+            self.con.execute(f"INSERT INTO requests SELECT {_COLUMNS} FROM staged{keep}")
+            total = self.staged
+        finally:
+            self._reset()
+        conflicts = sorted(pos for pos, kind in status if kind == "conflict")
+        duplicates = len(status) - len(conflicts)
+        self.duplicates += duplicates
+        return total - len(status), duplicates, conflicts
 
     def write(self, rows: list[tuple[Any, ...]]) -> tuple[int, int, list[int]]:
         """Insert ``rows``; returns (inserted, duplicates, positions of conflicting rows)."""
-        if not rows:
-            return 0, 0, []
-        columns = list(zip(*rows, strict=True))
-        arrays = [pa.array(col, type=field.type) for col, field in zip(columns, REQUEST_SCHEMA, strict=True)]
-        staged = pa.Table.from_arrays(arrays, schema=REQUEST_SCHEMA).append_column(
-            "_pos", pa.array(range(len(rows)), type=pa.int64())
-        )
-        self.con.register("staged", staged)
-        self.con.register("staged_new", staged.slice(0, 0))
-        try:
-            status = dict(self.con.sql(_CLASSIFY).fetchall())
-            new = pa.array([status[i] == "new" for i in range(len(rows))])
-            self.con.register("staged_new", staged.filter(new))
-            self.con.execute(f"INSERT INTO requests SELECT {_COLUMNS} FROM staged_new")
-        finally:
-            self.con.unregister("staged")
-            self.con.unregister("staged_new")
-        conflicts = [i for i in range(len(rows)) if status[i] == "conflict"]
-        duplicates = sum(1 for v in status.values() if v == "duplicate")
-        self.duplicates += duplicates
-        return len(rows) - duplicates - len(conflicts), duplicates, conflicts
+        self.stage_rows(rows, list(range(len(rows))))
+        return self.commit()

@@ -1,0 +1,138 @@
+"""The bulk SQL path is only a faster road to the rows to_row builds: wherever it accepts a line, the row is equal.
+
+Records are generated with every field sometimes of the right type, sometimes of a wrong
+one, sometimes missing or null, so both the accepting and the declining side of each SQL
+check are exercised; the row from the bulk path must equal the row from to_row,
+content hash included.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import duckdb
+import orjson
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from distillshield.errors import RecordError
+from distillshield.ingest.base import OPTIONAL_INTS, OPTIONAL_STRINGS, to_row
+from distillshield.ingest.store import RequestStore
+from distillshield.records import REQUEST_COLUMNS
+
+_TEXT = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=12)
+_WRONG = st.one_of(st.none(), st.booleans(), st.floats(allow_nan=False), st.lists(st.integers(), max_size=2))
+_TIMESTAMPS = st.one_of(
+    st.sampled_from(
+        [
+            "2026-05-04T10:00:00Z",
+            "2026-05-04T10:00:00.123456+02:00",
+            "2026-05-04T10:00:00.5-05:30",
+            "2026-05-04 10:00:00Z",
+            "2026-02-30T10:00:00Z",
+            "2026-05-04T10:00:00",
+            "1969-12-31T23:59:59Z",
+            "not a time",
+        ]
+    ),
+    st.floats(min_value=-10, max_value=8e9, allow_nan=False),
+    st.integers(min_value=-5, max_value=8_000_000_000),
+    st.booleans(),
+)
+_CONTENT = st.one_of(_TEXT, st.none(), st.just([{"type": "text", "text": "part"}]), st.integers())
+_MESSAGE = st.one_of(
+    st.fixed_dictionaries(
+        {"role": st.sampled_from(["system", "developer", "user", "assistant", "tool"])},
+        optional={"content": _CONTENT, "name": _TEXT},
+    ),
+    st.just("not an object"),
+    st.just({"content": "no role"}),
+)
+
+
+def _maybe(value: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
+    return st.one_of(value, value, value, _WRONG)
+
+
+@st.composite
+def records(draw: st.DrawFn) -> dict[str, Any]:
+    record: dict[str, Any] = {
+        "request_id": draw(st.one_of(st.just("r1"), st.just(""), st.integers())),
+        "ts": draw(_TIMESTAMPS),
+        "account_id": draw(st.one_of(st.just("acct"), _TEXT, st.integers())),
+        "model": draw(st.one_of(st.just("m"), st.just(""), st.integers())),
+    }
+    for name in OPTIONAL_STRINGS:
+        if draw(st.booleans()):
+            record[name] = draw(_maybe(_TEXT))
+    for name in OPTIONAL_INTS:
+        if draw(st.booleans()):
+            record[name] = draw(_maybe(st.integers(min_value=-(2**64), max_value=2**64)))
+    if draw(st.booleans()):
+        record["account_created_at"] = draw(st.one_of(_TIMESTAMPS, st.none()))
+    if draw(st.integers(0, 3)):
+        record["messages"] = draw(st.one_of(st.lists(_MESSAGE, max_size=4), st.just("hi"), st.none()))
+    if draw(st.booleans()):
+        record["prompt"] = draw(_maybe(_TEXT))
+    if draw(st.booleans()):
+        record["extra"] = draw(st.one_of(st.just({}), st.just({"k": [1, 2.5, None]}), st.just("x"), st.none()))
+    if draw(st.integers(0, 5)) == 0:
+        record["unknown_field"] = 1
+    return record
+
+
+def _staged(store: RequestStore) -> dict[str, Any] | None:
+    rows = store.con.execute(f"SELECT {', '.join(REQUEST_COLUMNS)} FROM staged").fetchall()
+    store.commit()
+    return dict(zip(REQUEST_COLUMNS, rows[0], strict=True)) if rows else None
+
+
+def _both_paths(raw: str) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+    store = RequestStore(duckdb.connect())
+    accepted = store.stage_lines([0], [1], [raw], "f.jsonl")
+    bulk = _staged(store) if accepted else None
+    try:
+        row = to_row(orjson.loads(raw))
+    except (RecordError, orjson.JSONDecodeError):
+        return bulk, None
+    store.stage_rows([row[:-2] + ("f.jsonl", 1)], [0])
+    return bulk, _staged(store)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(records(), st.booleans())
+def test_bulk_rows_equal_to_row_rows(record: dict[str, Any], ascii_only: bool) -> None:
+    raw = json.dumps(record, ensure_ascii=ascii_only)
+    bulk, python = _both_paths(raw)
+    if bulk is not None:
+        assert python is not None, f"bulk accepted what to_row rejects: {raw}"
+        assert bulk == python
+
+
+def test_a_plain_spec_line_takes_the_bulk_path_with_every_field() -> None:
+    record = {
+        "request_id": "r1", "ts": 1777853741.822, "account_id": "a", "api_key_id": "k", "user_id": "u",
+        "ip": "192.0.2.7", "user_agent": "ua", "asn": 64500, "payment_fingerprint": "pf", "email_domain": "e.org",
+        "account_created_at": "2026-05-01T00:00:00+02:00", "model": "m",
+        "messages": [{"role": "system", "content": "s1"}, {"role": "developer", "content": None},
+                     {"role": "user", "content": "u1"}, {"role": "assistant", "content": "a"},
+                     {"role": "user", "content": "é 💡"}],
+        "prompt": "p", "response": "r", "reasoning": "why", "prompt_tokens": 1, "completion_tokens": 2,
+        "reasoning_tokens": 3, "tool_calls": 0, "status": 429, "extra": {"z": 1, "a": [1.5, None]},
+    }  # fmt: skip
+    bulk, python = _both_paths(orjson.dumps(record).decode())
+    assert bulk is not None and bulk == python
+    assert (bulk["system_prompt"], bulk["user_prompt"], bulk["n_messages"], bulk["n_user_turns"]) == (
+        "s1\n",
+        "é 💡",
+        5,
+        2,
+    )
+
+
+def test_lenient_json_is_left_to_the_strict_parser() -> None:
+    head = '{"request_id":"r","account_id":"a","model":"m","prompt":"p",'
+    for raw in (head + '"ts":NaN}', head + '"ts":"2026-05-04T10:00:00Z",}', head + '"ts":1e400}'):
+        store = RequestStore(duckdb.connect())
+        assert store.stage_lines([0], [1], [raw], "f.jsonl") == set()
