@@ -44,7 +44,7 @@ def _sql_list(values: Iterable[str]) -> str:
 
 
 def _type(field: str) -> str:
-    return f"types[{_FIELDS.index(field) + 1}]"
+    return f"types[{_FIELDS.index(field) + 2}]"  # types[1] is the whole line's
 
 
 def _text(field: str) -> str:
@@ -98,11 +98,14 @@ def _timestamp_ok(value: str) -> str:
 #: Messages the bulk path takes: objects, each with a string role and a string or null content. JSON path
 #: wildcards skip elements that lack the key, so equal lengths prove that every message has both.
 _MESSAGES_OK = """(
-  list_has_all(['OBJECT'], json_type(messages, '$[*]'))
-  AND list_has_all(['VARCHAR'], json_type(messages, '$[*].role'))
-  AND list_has_all(['VARCHAR', 'NULL'], json_type(messages, '$[*].content'))
-  AND len(json_type(messages, '$[*].role')) = json_array_length(messages)
-  AND len(json_type(messages, '$[*].content')) = json_array_length(messages))"""
+  list_has_all(['OBJECT'], element_types) AND list_has_all(['VARCHAR'], role_types)
+  AND list_has_all(['VARCHAR', 'NULL'], content_types)
+  AND len(role_types) = len(element_types) AND len(content_types) = len(element_types))"""
+#: One parse of the messages array per list: element, role and content types, then roles and contents.
+_MESSAGE_LISTS = """
+  json_type(messages, '$[*]') AS element_types, json_type(messages, '$[*].role') AS role_types,
+  json_type(messages, '$[*].content') AS content_types, json_extract_string(messages, '$[*].role') AS roles,
+  json_extract_string(messages, '$[*].content') AS raw_contents"""
 _SYSTEM_ROLES = _sql_list(SYSTEM_ROLES)
 
 
@@ -111,12 +114,13 @@ _LENIENT = r"(?i)[:,\[]\s*([-+]?(nan|inf|infinity)\b|-?[0-9.]+e[+-]?[0-9]{3})|,\
 
 
 def _parsed_sql() -> str:
+    # TRY: a line DuckDB cannot parse at all gets no types and is left to the fallback, in the same pass.
     return f"""
-SELECT _pos, line, json_type(raw, {_PATHS}) AS types, json_extract_string(raw, {_PATHS}) AS texts,
-       len(json_keys(raw)) AS n_keys,
+SELECT _pos, line, types, json_extract_string(raw, {_PATHS}) AS texts, len(json_keys(raw)) AS n_keys,
        NOT regexp_matches(raw, '\\\\u(0000|[dD][89a-fA-F])') AS plain_text
-FROM (SELECT * FROM raw_batch WHERE json_valid(raw) AND NOT regexp_matches(raw, '{_LENIENT}'))
-WHERE CASE WHEN json_valid(raw) THEN json_type(raw) END = 'OBJECT'
+FROM (SELECT *, TRY(json_type(raw, ['$', {_PATHS[1:-1]}])) AS types FROM raw_batch
+      WHERE NOT regexp_matches(raw, '{_LENIENT}'))
+WHERE types[1] = 'OBJECT'
 """
 
 
@@ -126,7 +130,7 @@ def _fields_sql() -> str:
     checks = " AND ".join(
         [_string_ok(f) for f in OPTIONAL_STRINGS] + [_int_ok(f) for f in OPTIONAL_INTS] + [_string_ok("prompt")]
     )
-    present = "len(list_filter(types, lambda t: t IS NOT NULL))"
+    present = "len(list_filter(types, lambda t: t IS NOT NULL)) - 1"
     return f"""
 SELECT _pos, line,
   plain_text AND n_keys = {present} AND {checks}
@@ -137,11 +141,10 @@ SELECT _pos, line,
   {_text("request_id")} AS request_id, {_timestamp("ts")} AS ts, {_text("account_id")} AS account_id,
   {_timestamp("account_created_at")} AS account_created_at, {_is_absent("account_created_at")} AS no_created,
   {_text("model")} AS model, {_string("prompt")} AS prompt, {strings}, {ints},
-  CASE WHEN {_type("extra")} = 'OBJECT' AND {_text("extra")} <> '{{}}' THEN json({_text("extra")}) END AS extra,
-  messages,
-  json_extract_string(messages, '$[*].role') AS roles,
-  list_transform(json_extract_string(messages, '$[*].content'), lambda c: coalesce(c, '')) AS contents
-FROM (SELECT *, CASE WHEN {_type("messages")} = 'ARRAY' THEN {_text("messages")} END AS messages FROM parsed)
+  CASE WHEN {_type("extra")} = 'OBJECT' AND {_text("extra")} <> '{{}}' THEN {_text("extra")} END AS extra,
+  messages, roles, list_transform(raw_contents, lambda c: coalesce(c, '')) AS contents
+FROM (SELECT *, {_MESSAGE_LISTS} FROM (
+      SELECT *, CASE WHEN {_type("messages")} = 'ARRAY' THEN {_text("messages")} END AS messages FROM parsed))
 """
 
 
@@ -165,7 +168,7 @@ fields AS MATERIALIZED ({_fields_sql()}),
 accepted AS MATERIALIZED ({_derived_sql()})
 SELECT _pos, request_id, ts, account_id, api_key_id, user_id, ip, user_agent, asn, payment_fingerprint,
        email_domain, account_created_at, model,
-       CASE WHEN messages IS NULL THEN NULL ELSE json(messages) END AS messages,
+       messages,
        prompt, response, reasoning, prompt_tokens, completion_tokens, reasoning_tokens, tool_calls,
        CAST(coalesce(status, 200) AS INTEGER) AS status, extra, system_prompt,
        CASE WHEN messages IS NULL OR (coalesce(user_turns[-1], '') = '' AND coalesce(prompt, '') <> '')
