@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import glob
 from collections.abc import Iterator, Sequence
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -79,28 +80,87 @@ def expand_inputs(paths: Sequence[str | Path]) -> list[Path]:
     return found
 
 
-class _FileIngest:
-    """The state of ingesting one file: its current batch, counters and quarantine.
+_Reject = tuple[int, str | None, str, bytes]  # (line, field, reason, raw)
 
-    Spec JSON lines are kept as text and validated a whole batch at a time by the
-    store's bulk SQL path; lines it does not accept, and records from the other
-    readers, go through :func:`to_row`. Rejections of a batch reach the quarantine
-    in line order.
-    """
 
-    def __init__(self, path: Path, store: RequestStore, quarantine: QuarantineWriter, settings: Settings) -> None:
-        self.path, self.name, self.store, self.quarantine = path, str(path), store, quarantine
-        self.settings = settings
-        self.read = self.accepted = self.rejected = self.duplicates = 0
+class _Batch:
+    """One batch of a file on its way to the store: raw lines for the bulk path, rows, and rejections."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
         self.lines: list[tuple[int, int, bytes]] = []  # (position, line, raw) for the bulk path
         self.rows: list[tuple[Any, ...]] = []
         self.row_positions: list[int] = []
         self.raws: list[tuple[int, bytes]] = []  # (line, raw) by position in the batch
-        self.rejects: list[tuple[int, str | None, str, bytes]] = []
+        self.rejects: list[_Reject] = []
+
+    def validate(self, position: int, line: int, record: Any, raw: bytes, litellm: bool) -> None:
+        """The per-record path: to_row accepts the record or names the field that breaks the spec."""
+        try:
+            record = from_litellm(record) if litellm and isinstance(record, dict) else record
+            row = to_row(record, naive_is_utc=litellm)
+        except RecordError as exc:
+            self.rejects.append((line, exc.location.field, exc.reason, raw))
+            return
+        self.rows.append(row[:_SOURCE_FILE] + (self.name, line))
+        self.row_positions.append(position)
+
+    def write(self, store: RequestStore) -> tuple[int, int, list[_Reject]]:
+        """Stage and commit the batch; returns (inserted, duplicates, every rejection in line order)."""
+        if self.lines:
+            accepted = self._stage_lines(store)
+            for position, line, raw in self.lines:
+                if position not in accepted:
+                    self._validate_line(position, line, raw)
+        store.stage_rows(self.rows, self.row_positions)
+        inserted, duplicates, conflicts = store.commit()
+        for position in conflicts:
+            line, raw = self.raws[position]
+            self.rejects.append((line, "request_id", "duplicate request_id with different content", raw))
+        return inserted, duplicates, sorted(self.rejects, key=lambda r: r[0])
+
+    def _stage_lines(self, store: RequestStore) -> set[int]:
+        """Hand the raw lines to the bulk SQL path; lines that are not UTF-8 stay for the fallback."""
+        positions, lines, texts = [], [], []
+        for position, line, raw in self.lines:
+            try:
+                texts.append(raw.decode())
+            except UnicodeDecodeError:
+                continue
+            positions.append(position)
+            lines.append(line)
+        return store.stage_lines(positions, lines, texts, self.name)
+
+    def _validate_line(self, position: int, line: int, raw: bytes) -> None:
+        item = parse_json(line, raw)
+        if isinstance(item, Rejected):
+            self.rejects.append((line, item.field, item.reason, raw))
+        else:
+            self.validate(position, line, item.record, raw, False)
+
+
+class _FileIngest:
+    """The state of ingesting one file: the batch being filled, the one being written, counters and quarantine.
+
+    Spec JSON lines are kept as text and validated a whole batch at a time by the
+    store's bulk SQL path; lines it does not accept, and records from the other
+    readers, go through :func:`to_row`. One batch is written to DuckDB on a worker
+    thread while the next is read (DuckDB releases the GIL), and each batch's
+    rejections reach the quarantine, in line order, from this thread.
+    """
+
+    def __init__(
+        self, path: Path, store: RequestStore, quarantine: QuarantineWriter, settings: Settings, writer: Executor
+    ) -> None:
+        self.path, self.name, self.store, self.quarantine = path, str(path), store, quarantine
+        self.settings, self.writer = settings, writer
+        self.read = self.accepted = self.rejected = self.duplicates = 0
+        self.batch = _Batch(self.name)
+        self.writing: Future[tuple[int, int, list[_Reject]]] | None = None
 
     def reject(self, line: int, field: str | None, reason: str, raw: bytes) -> None:
         self.read += 1
-        self.rejects.append((line, field, reason, raw))
+        self.batch.rejects.append((line, field, reason, raw))
 
     def oversize(self, line: int, pieces: Iterator[bytes]) -> None:
         self.read += 1
@@ -112,64 +172,35 @@ class _FileIngest:
         if not isinstance(item, Parsed):
             self.reject(item.line, item.field, item.reason, item.raw)
             return
+        batch = self.batch
         raw = item.raw or orjson.dumps(item.record, default=str)
-        position = len(self.raws)
-        self.raws.append((item.line, raw))
+        position = len(batch.raws)
+        batch.raws.append((item.line, raw))
         self.read += 1
         if item.record is UNPARSED:
-            self.lines.append((position, item.line, raw))
+            batch.lines.append((position, item.line, raw))
         else:
-            self._validate(position, item.line, item.record, raw, litellm)
-        if len(self.raws) >= self.settings.chunk_rows:
+            batch.validate(position, item.line, item.record, raw, litellm)
+        if len(batch.raws) >= self.settings.chunk_rows:
             self.flush()
 
-    def _validate(self, position: int, line: int, record: Any, raw: bytes, litellm: bool) -> None:
-        """The per-record path: to_row accepts the record or names the field that breaks the spec."""
-        try:
-            record = from_litellm(record) if litellm and isinstance(record, dict) else record
-            row = to_row(record, naive_is_utc=litellm)
-        except RecordError as exc:
-            self.rejects.append((line, exc.location.field, exc.reason, raw))
-            return
-        self.rows.append(row[:_SOURCE_FILE] + (self.name, line))
-        self.row_positions.append(position)
-
-    def _stage_lines(self) -> set[int]:
-        """Hand the batch's raw lines to the bulk SQL path; lines that are not UTF-8 stay for the fallback."""
-        positions, lines, texts = [], [], []
-        for position, line, raw in self.lines:
-            try:
-                texts.append(raw.decode())
-            except UnicodeDecodeError:
-                continue
-            positions.append(position)
-            lines.append(line)
-        return self.store.stage_lines(positions, lines, texts, self.name)
-
-    def _validate_line(self, position: int, line: int, raw: bytes) -> None:
-        item = parse_json(line, raw)
-        if isinstance(item, Rejected):
-            self.rejects.append((line, item.field, item.reason, raw))
-        else:
-            self._validate(position, line, item.record, raw, False)
-
     def flush(self) -> None:
-        if self.lines:
-            accepted = self._stage_lines()
-            for position, line, raw in self.lines:
-                if position not in accepted:
-                    self._validate_line(position, line, raw)
-        self.store.stage_rows(self.rows, self.row_positions)
-        inserted, duplicates, conflicts = self.store.commit()
+        """Hand the filled batch to the writer (after the one before it is done) and start a new one."""
+        self.wait()
+        batch, self.batch = self.batch, _Batch(self.name)
+        self.writing = self.writer.submit(batch.write, self.store)
+
+    def wait(self) -> None:
+        """Collect the batch being written: its counts, and its rejections into the quarantine."""
+        if self.writing is None:
+            return
+        inserted, duplicates, rejects = self.writing.result()
+        self.writing = None
         self.accepted += inserted + duplicates
         self.duplicates += duplicates
-        for position in conflicts:
-            line, raw = self.raws[position]
-            self.rejects.append((line, "request_id", "duplicate request_id with different content", raw))
-        for line, name, reason, raw in sorted(self.rejects, key=lambda r: r[0]):
+        for line, name, reason, raw in rejects:
             self.rejected += 1
             self.quarantine.reject(self.name, line, name, reason, raw)
-        self.lines, self.rows, self.row_positions, self.raws, self.rejects = [], [], [], [], []
 
 
 def _items(path: Path, fmt: Format, state: _FileIngest, position: Position) -> tuple[Iterator[Item], Kind]:
@@ -183,9 +214,15 @@ def _items(path: Path, fmt: Format, state: _FileIngest, position: Position) -> t
 
 
 def ingest_file(
-    path: Path, fmt: Format, store: RequestStore, quarantine: QuarantineWriter, settings: Settings, task: Task
+    path: Path,
+    fmt: Format,
+    store: RequestStore,
+    quarantine: QuarantineWriter,
+    settings: Settings,
+    task: Task,
+    writer: Executor,
 ) -> FileStats:
-    state = _FileIngest(path, store, quarantine, settings)
+    state = _FileIngest(path, store, quarantine, settings, writer)
     position, done = Position(), 0
     try:
         items, kind = _items(path, fmt, state, position)
@@ -198,6 +235,7 @@ def ingest_file(
     except (OSError, pa.ArrowException) as exc:
         state.reject(0, None, f"cannot read file: {exc}", b"")
     state.flush()
+    state.wait()
     task.advance(max(0, _size(path) - done))
     return FileStats(state.name, state.read, state.accepted, state.rejected)
 
@@ -224,8 +262,11 @@ def ingest_paths(
     store = RequestStore(con)
     task = progress.task("Ingesting logs", total=sum(_size(f) for f in files) or None)
     per_file = []
-    with QuarantineWriter(quarantine_path) as quarantine:
-        per_file = [ingest_file(f, fmt, store, quarantine, settings, task) for f in files]
+    with (
+        QuarantineWriter(quarantine_path) as quarantine,
+        ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-writer") as writer,
+    ):
+        per_file = [ingest_file(f, fmt, store, quarantine, settings, task, writer) for f in files]
     task.close()
     store_duplicates = store.duplicates
     return IngestStats(
