@@ -1,8 +1,10 @@
 """Train the shipped content model (src/distillshield/data/models/content.npz) from the shipped corpus.
 
-Deterministic: the same corpus gives the same file. Run after
-``scripts/build_content_corpus.py``; ``bench/bench_content.py`` then reports the
-held-out numbers.
+Deterministic: the same corpus gives the same file (``tests/features/test_content_model.py``
+retrains and compares). Run after ``scripts/build_content_corpus.py``, and again whenever
+``features.content.hashing`` changes what a text becomes (then bump its ``FEATURIZER``, so an old
+model file is refused rather than misread); ``python bench/bench_detection.py --skip quality timing``
+then reports the held-out numbers.
 
 Usage: python scripts/train_content_model.py
 """

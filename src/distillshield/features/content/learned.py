@@ -3,6 +3,11 @@
 Each detector is one :class:`~distillshield.features.content.model.LinearTextModel`
 of ``data/models/content.npz``, trained on public prompt sets (see
 ``features.content.training``). Scores are calibrated probabilities in [0, 1].
+
+All shipped models score together: :func:`shipped_scores` featurises a batch once
+and takes one sparse product for every detector, and each detector's
+``score_texts`` reads its column from the last batch scored, so calling the
+detectors one after another on the same batch costs one pass.
 """
 
 from __future__ import annotations
@@ -16,10 +21,9 @@ from typing import ClassVar
 
 import numpy as np
 import numpy.typing as npt
-import scipy.sparse as sp
 
 from distillshield.features.content.base import ContentDetector
-from distillshield.features.content.model import LinearTextModel, featurize, load_models, prompt_text
+from distillshield.features.content.model import LinearTextModel, ModelStack, load_models, prompt_text
 
 
 def shipped_model_path() -> Path:
@@ -31,24 +35,36 @@ def shipped_models() -> dict[str, LinearTextModel]:
     return load_models(shipped_model_path())
 
 
-class _FeatureCache:
-    """The detectors score the same batch one after another; featurise it once, not once per detector."""
+@cache
+def shipped_stack() -> ModelStack:
+    return ModelStack(list(shipped_models().values()))
+
+
+def shipped_scores(system: Sequence[str], user: Sequence[str]) -> dict[str, npt.NDArray[np.float64]]:
+    """Every shipped detector's scores for each (system, user) pair, by detector name, in one pass."""
+    scores = _CACHE.scores(system, user)
+    return {name: np.ascontiguousarray(scores[:, j]) for j, name in enumerate(shipped_stack().names)}
+
+
+class _ScoreCache:
+    """Remembers the last batch's scores, so the detectors scoring it one after another share one pass."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._key: tuple[tuple[str, ...], tuple[str, ...]] | None = None
-        self._features: sp.csr_matrix | None = None
+        self._scores = np.zeros((0, 0), dtype=np.float64)
 
-    def features(self, system: Sequence[str], user: Sequence[str]) -> sp.csr_matrix:
+    def scores(self, system: Sequence[str], user: Sequence[str]) -> npt.NDArray[np.float64]:
         key = (tuple(system), tuple(user))
         with self._lock:
-            if self._key != key or self._features is None:
-                self._features = featurize([prompt_text(s, u) for s, u in zip(system, user, strict=True)])
+            if self._key != key:
+                texts = [prompt_text(s, u) for s, u in zip(system, user, strict=True)]
+                self._scores = shipped_stack().score_texts(texts)
                 self._key = key
-            return self._features
+            return self._scores
 
 
-_CACHE = _FeatureCache()
+_CACHE = _ScoreCache()
 
 
 class LearnedDetector(ContentDetector):
@@ -57,7 +73,7 @@ class LearnedDetector(ContentDetector):
     def score_texts(self, system: Sequence[str], user: Sequence[str]) -> npt.NDArray[np.float64]:
         if not len(user):
             return np.zeros(0, dtype=np.float64)
-        return shipped_models()[self.name].probabilities(_CACHE.features(system, user))
+        return shipped_scores(system, user)[self.name]
 
 
 class ReasoningElicitation(LearnedDetector):

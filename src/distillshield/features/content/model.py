@@ -1,9 +1,9 @@
 """A calibrated linear text model: hashed character and word n-grams, logistic regression, Platt scaling.
 
 Why this shape: it trains in seconds on the shipped corpus, scores tens of
-thousands of prompts a second on one core, needs no vocabulary (scikit-learn's
-``HashingVectorizer`` is stateless), and saves as plain numpy arrays, so the
-shipped model loads without unpickling anything. Character n-grams catch
+thousands of prompts a second on one core, needs no vocabulary (the hashed
+features of ``features.content.hashing`` are stateless), and saves as plain numpy
+arrays, so the shipped model loads without unpickling anything. Character n-grams catch
 paraphrases and spelling variants that a keyword list misses; word pairs catch
 intent ("hidden reasoning", "reward model").
 
@@ -24,23 +24,24 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
-from sklearn.feature_extraction.text import HashingVectorizer
+from scipy.special import expit
 from sklearn.linear_model import LogisticRegression
 
 from distillshield.errors import ConfigError
+from distillshield.features.content.hashing import (
+    CHAR_FEATURES,
+    FEATURIZER,
+    N_FEATURES,
+    WORD_FEATURES,
+    HashedCounts,
+    chunks,
+    hash_counts,
+)
 
-CHAR_FEATURES = 1 << 18
-WORD_FEATURES = 1 << 17
 #: Long prompts are scored on their head and tail, where wrappers and asks sit; the middle is payload.
 HEAD_CHARS, TAIL_CHARS = 2000, 1000
-MODEL_FORMAT = 1
-
-_CHAR = HashingVectorizer(
-    analyzer="char_wb", ngram_range=(3, 5), n_features=CHAR_FEATURES, alternate_sign=False, lowercase=True
-)
-_WORD = HashingVectorizer(
-    analyzer="word", ngram_range=(1, 2), n_features=WORD_FEATURES, alternate_sign=False, lowercase=True
-)
+#: 2: features from ``features.content.hashing`` (format 1 used scikit-learn's HashingVectorizer).
+MODEL_FORMAT = 2
 
 
 def prompt_text(system: str, user: str) -> str:
@@ -52,14 +53,9 @@ def prompt_text(system: str, user: str) -> str:
     return f"sys: {system}\nuser: {user}" if system else f"user: {user}"
 
 
-def featurize(texts: Sequence[str]) -> sp.csr_matrix:
-    """Hashed, L2-normalised char 3-5-grams beside hashed word 1-2-grams."""
-    return sp.hstack([_CHAR.transform(texts), _WORD.transform(texts)], format="csr")
-
-
 @dataclass(frozen=True, slots=True)
 class LinearTextModel:
-    """One detector's weights over :func:`featurize` columns and its Platt calibration."""
+    """One detector's weights over the hashed feature columns, and its Platt calibration."""
 
     name: str
     weights: npt.NDArray[np.float32]
@@ -71,8 +67,37 @@ class LinearTextModel:
         return np.asarray(features @ self.weights.astype(np.float64), dtype=np.float64) + self.intercept
 
     def probabilities(self, features: sp.csr_matrix) -> npt.NDArray[np.float64]:
-        z = self.platt_slope * self.margins(features) + self.platt_offset
-        return 1.0 / (1.0 + np.exp(-np.clip(z, -50, 50)))
+        out: npt.NDArray[np.float64] = expit(self.platt_slope * self.margins(features) + self.platt_offset)
+        return out
+
+
+class ModelStack:
+    """Several detectors' models as one (n_features, n_models) float64 matrix: one sparse product scores all.
+
+    Stacking once at load time, not per call, is the point: converting each
+    model's 393k weights to float64 on every call cost more than the product.
+    """
+
+    def __init__(self, models: Sequence[LinearTextModel]) -> None:
+        self.names = tuple(m.name for m in models)
+        self._weights = np.zeros((N_FEATURES, len(models)), dtype=np.float64)
+        for j, model in enumerate(models):
+            self._weights[:, j] = model.weights
+        # Platt's slope * (margin + intercept) + offset, with the constant part folded once.
+        self._slopes = np.array([m.platt_slope for m in models], dtype=np.float64)
+        self._offsets = np.array([m.platt_slope * m.intercept + m.platt_offset for m in models], dtype=np.float64)
+
+    def score_texts(self, texts: Sequence[str]) -> npt.NDArray[np.float64]:
+        """Calibrated probabilities, (len(texts), n_models), featurising a chunk at a time to bound memory."""
+        parts = [self.probabilities(hash_counts(chunk)) for chunk in chunks(texts)]
+        if len(parts) == 1:
+            return parts[0]
+        return np.concatenate(parts) if parts else np.zeros((0, len(self.names)), dtype=np.float64)
+
+    def probabilities(self, features: HashedCounts | sp.csr_matrix) -> npt.NDArray[np.float64]:
+        margins = features.dot(self._weights) if isinstance(features, HashedCounts) else features @ self._weights
+        out: npt.NDArray[np.float64] = expit(self._slopes * np.asarray(margins) + self._offsets)
+        return out
 
 
 def train_model(
@@ -115,6 +140,7 @@ def save_models(models: Sequence[LinearTextModel], path: Path, provenance: dict[
     """One ``.npz``: float16 weights per model (ample for a linear margin) and a JSON header."""
     header = {
         "format": MODEL_FORMAT,
+        "featurizer": FEATURIZER,
         "char_features": CHAR_FEATURES,
         "word_features": WORD_FEATURES,
         "models": {
@@ -137,8 +163,11 @@ def load_models(path: Path) -> dict[str, LinearTextModel]:
             weights = {k.removeprefix("weights_"): data[k].astype(np.float32) for k in data.files if k != "header"}
     except (OSError, ValueError, KeyError) as exc:
         raise ConfigError(f"{path}: not a content model file ({exc})") from exc
-    if header.get("format") != MODEL_FORMAT or header.get("char_features") != CHAR_FEATURES:
-        raise ConfigError(f"{path}: content model format {header.get('format')} is not {MODEL_FORMAT}")
+    if header.get("format") != MODEL_FORMAT or header.get("featurizer") != FEATURIZER:
+        raise ConfigError(
+            f"{path}: content model format {header.get('format')} ({header.get('featurizer')}) is not "
+            f"{MODEL_FORMAT} ({FEATURIZER}); retrain with scripts/train_content_model.py"
+        )
     return {
         name: LinearTextModel(name, weights[name], p["intercept"], p["platt_slope"], p["platt_offset"])
         for name, p in header["models"].items()

@@ -4,8 +4,8 @@ The corpus (``data/training/content.jsonl.gz``) is built by
 ``scripts/build_content_corpus.py`` from public prompt sets; its ``test`` split
 holds out whole families of composed phrasings, so held-out numbers measure
 phrasings the model never saw. ``scripts/train_content_model.py`` writes
-``data/models/content.npz`` with :func:`train_all`; ``bench/bench_content.py``
-reports :func:`evaluate` on the test split.
+``data/models/content.npz`` with :func:`train_all`; the content-model part of
+``bench/bench_detection.py`` reports :func:`evaluate` on the test split.
 """
 
 from __future__ import annotations
@@ -22,7 +22,8 @@ import numpy.typing as npt
 from sklearn.metrics import roc_auc_score
 
 from distillshield.errors import ConfigError
-from distillshield.features.content.model import LinearTextModel, featurize, prompt_text, train_model
+from distillshield.features.content.hashing import featurize
+from distillshield.features.content.model import LinearTextModel, ModelStack, prompt_text, train_model
 
 DETECTORS = ("elicitation", "jailbreak", "grading", "agentic")
 
@@ -80,11 +81,11 @@ def train_all(corpus: Corpus, detectors: Sequence[str] = DETECTORS) -> list[Line
 
 def evaluate(models: Sequence[LinearTextModel], corpus: Corpus, threshold: float = 0.5) -> dict[str, dict[str, float]]:
     """ROC AUC, precision, recall, false-positive rate and expected calibration error per detector."""
-    features = featurize(corpus.texts)
+    probabilities = ModelStack(models).score_texts(corpus.texts)
     report = {}
-    for model in models:
+    for j, model in enumerate(models):
         y = corpus.labels[model.name]
-        p = model.probabilities(features)
+        p = probabilities[:, j]
         hit = p >= threshold
         tp, fp = int((hit & (y == 1)).sum()), int((hit & (y == 0)).sum())
         positives, negatives = int(y.sum()), int((y == 0).sum())
