@@ -20,6 +20,7 @@ from distillshield.cli import (
     scan,
     serve,
     simulate,
+    watch,
     watermark,
 )
 
@@ -46,6 +47,7 @@ app.add_typer(admin.app, name="admin")
 app.add_typer(intel.app, name="intel")
 app.command("audit")(audit.command)
 app.add_typer(watermark.app, name="watermark")
+app.command("watch")(watch.command)
 
 
 def _version(show: bool) -> None:
