@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -25,6 +26,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import aiohttp
@@ -51,9 +53,21 @@ def body(n: int) -> bytes:
 POLICY = "default_tier: enterprise\ntiers:\n  enterprise: {}\n"
 
 
+@dataclass(frozen=True)
+class Target:
+    url: str
+    pid: int
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (Linux ``/proc``)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 @contextmanager
-def process(command: list[str]) -> Iterator[str]:
-    """A server process whose first stdout line is ``listening on URL``; yields the URL."""
+def process(command: list[str]) -> Iterator[Target]:
+    """A server process whose first stdout line is ``listening on URL``."""
     with tempfile.TemporaryFile() as errors:
         child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=errors, text=True)
         try:
@@ -62,7 +76,7 @@ def process(command: list[str]) -> Iterator[str]:
             if not line.startswith("listening on"):
                 errors.seek(0)
                 raise RuntimeError(f"{command[:4]} did not start: {errors.read()[-2000:]!r}")
-            yield line.split()[-1]
+            yield Target(line.split()[-1], child.pid)
         finally:
             child.terminate()
             child.wait(10)
@@ -94,8 +108,8 @@ async def open_loop(url: str, rate: float, seconds: float) -> list[float]:
     return latencies
 
 
-async def closed_loop(url: str, concurrency: int, seconds: float) -> float:
-    """Requests per second with ``concurrency`` requests always in flight."""
+async def closed_loop(url: str, concurrency: int, seconds: float) -> tuple[float, int]:
+    """Requests per second with ``concurrency`` requests always in flight, and how many were sent."""
     headers = {"authorization": f"Bearer {KEY}", "content-type": "application/json"}
     done = 0
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as session:
@@ -111,7 +125,7 @@ async def closed_loop(url: str, concurrency: int, seconds: float) -> float:
 
         begin = time.perf_counter()
         await asyncio.gather(*[worker() for _ in range(concurrency)])
-        return done / (time.perf_counter() - begin)
+        return done / (time.perf_counter() - begin), done
 
 
 def components() -> dict[str, float]:
@@ -143,17 +157,23 @@ def percentiles(latencies: list[float]) -> dict[str, float]:
     return {"p50_ms": float(np.percentile(a, 50)), "p99_ms": float(np.percentile(a, 99))}
 
 
-def measure(targets: dict[str, str], args: argparse.Namespace) -> dict[str, dict[str, float]]:
-    """Per target: p50/p99 at each rate (keys ``p50_ms@RATE``), and the closed-loop ceiling."""
+def measure(targets: dict[str, Target], args: argparse.Namespace) -> dict[str, dict[str, float]]:
+    """Per target: p50/p99 at each rate (keys ``p50_ms@RATE``), the closed-loop ceiling, and CPU per request.
+
+    CPU per request (the target's own process, from ``/proc``) is taken over the
+    closed-loop burst; unlike latency it hardly moves when other jobs share the machine.
+    """
     runs: dict[str, list[dict[str, float]]] = {name: [] for name in targets}
     for _ in range(args.runs):
-        for name, url in targets.items():  # alternating, so that drift hits every target alike
+        for name, target in targets.items():  # alternating, so that drift hits every target alike
             row: dict[str, float] = {}
             for rate in args.rates:
-                asyncio.run(open_loop(url, rate, 1.0))  # warm-up
-                for key, value in percentiles(asyncio.run(open_loop(url, rate, args.seconds))).items():
+                asyncio.run(open_loop(target.url, rate, 1.0))  # warm-up
+                for key, value in percentiles(asyncio.run(open_loop(target.url, rate, args.seconds))).items():
                     row[f"{key}@{rate:g}"] = value
-            row["max_rps"] = asyncio.run(closed_loop(url, args.concurrency, args.seconds / 2))
+            before = cpu_seconds(target.pid)
+            row["max_rps"], sent = asyncio.run(closed_loop(target.url, args.concurrency, args.seconds / 2))
+            row["cpu_us"] = (cpu_seconds(target.pid) - before) / max(sent, 1) * 1e6
             runs[name].append(row)
     return {name: {k: statistics.median(r[k] for r in rows) for k in rows[0]} for name, rows in runs.items()}
 
@@ -177,7 +197,7 @@ def main() -> None:
         keys.write_text(f"keys:\n  - sha256: {hash_key(KEY)}\n    account_id: bench\n", encoding="utf-8")
         (root / "policy.yaml").write_text(POLICY, encoding="utf-8")
         stub = stack.enter_context(process([sys.executable, "-m", "distillshield.server.stub", "--port", "0"]))
-        serve = [sys.executable, "-m", "distillshield", "serve", "--port", "0", "--quiet", "--upstream", stub]
+        serve = [sys.executable, "-m", "distillshield", "serve", "--port", "0", "--quiet", "--upstream", stub.url]
         serve += ["--keys", str(keys), "--policy", str(root / "policy.yaml")]
         gateway = stack.enter_context(process([*serve, "--log-dir", str(root / "logs")]))
         redis_args = ["--redis", args.redis, "--redis-prefix", f"bench-{uuid.uuid4().hex}"]
@@ -205,8 +225,10 @@ def write_results(results: dict[str, dict[str, float]], parts: dict[str, float],
                 if name == "direct"
                 else f"+{p50 - direct[f'p50_ms@{rate:g}']:.2f} / +{p99 - direct[f'p99_ms@{rate:g}']:.2f}"
             )
-            rows.append(f"| {rate:g} | {label} | {p50:.2f} | {p99:.2f} | {added} | {r['max_rps']:,.0f} |")
+            cpu = f"{r['cpu_us']:,.0f}"
+            rows.append(f"| {rate:g} | {label} | {p50:.2f} | {p99:.2f} | {added} | {r['max_rps']:,.0f} | {cpu} |")
     rates = ",".join(f"{r:g}" for r in args.rates)
+    load = f"{os.getloadavg()[1]:.1f}"  # the last five minutes: about the run's length
     block = "\n".join(
         [
             BEGIN,
@@ -216,11 +238,13 @@ def write_results(results: dict[str, dict[str, float]], parts: dict[str, float],
             "open-loop load (requests leave on schedule) of chat completions with distinct texts against the stub "
             "model server, directly and through `distillshield serve` (one uvicorn worker, full scoring, traffic "
             "log on), with in-process and with Redis state; max requests/s at "
-            f"{args.concurrency} in flight. Stub, gateway and load generator share the machine's two cores. "
+            f"{args.concurrency} in flight, and the target process's own CPU per request during that burst "
+            "(from /proc: unlike latency, it hardly moves when other jobs share the machine). Stub, gateway and "
+            f"load generator share the machine's {os.cpu_count()} cores; load average {load} during the run. "
             "Medians over alternating runs.",
             "",
-            "| rate/s | target | p50 ms | p99 ms | added p50 / p99 ms | max requests/s |",
-            "|---|---|---|---|---|---|",
+            "| rate/s | target | p50 ms | p99 ms | added p50 / p99 ms | max requests/s | CPU us/request |",
+            "|---|---|---|---|---|---|---|",
             *rows,
             "",
             "Where a request's CPU goes (same process, distinct texts): the four content models "

@@ -2,7 +2,9 @@
 
 ``yaml.safe_load`` loses line numbers and lets a repeated key silently win; this
 loader keeps both: every mapping comes back as a :class:`Mapping` that knows the
-line of each of its keys, and a repeated key is an error.
+line of each of its keys, and a repeated key is an error. :class:`Fields` gives
+typed access to one mapping, so that every loader reports a bad value the same
+way: ``path:line: field: reason``.
 """
 
 from __future__ import annotations
@@ -73,3 +75,57 @@ def line_of(mapping: object, key: str) -> int:
     if isinstance(mapping, Mapping):
         return mapping.lines.get(key, mapping.line)
     return 0
+
+
+class Fields:
+    """Typed access to one YAML mapping; every mistake becomes an InputError naming file, line and field.
+
+    ``where`` is the mapping's dotted place in the file (``tiers.new``, ``risk[2]``);
+    ``line`` is used when ``value`` is not a mapping and so has no line of its own.
+    """
+
+    def __init__(self, value: object, path: Path, where: str, allowed: set[str], *, line: int = 0) -> None:
+        if not isinstance(value, Mapping):
+            raise InputError(f"{where} must be a mapping", Location(path, line, where))
+        self.mapping, self.path, self.where = value, path, where
+        unknown = sorted(set(value) - allowed)
+        if unknown:
+            key = unknown[0]
+            raise InputError(
+                f"unknown key {key!r} in {where}; known: {', '.join(sorted(allowed))}",
+                Location(path, line_of(value, key), f"{where}.{key}"),
+            )
+
+    @property
+    def line(self) -> int:
+        return self.mapping.line
+
+    def error(self, key: str, reason: str) -> InputError:
+        return InputError(reason, Location(self.path, line_of(self.mapping, key), f"{self.where}.{key}"))
+
+    def has(self, key: str) -> bool:
+        return self.mapping.get(key) is not None
+
+    def raw(self, key: str) -> Any:
+        return self.mapping.get(key)
+
+    def number(self, key: str, default: float | None, *, low: float = 0.0, high: float | None = None) -> float | None:
+        value = self.raw(key)
+        if value is None:
+            return default
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise self.error(key, f"{key} must be a number, not {value!r}")
+        if value < low or (high is not None and value > high):
+            bounds = f"[{low}, {high}]" if high is not None else f">= {low}"
+            raise self.error(key, f"{key} must be in {bounds}, not {value}")
+        return float(value)
+
+    def string(self, key: str, default: str | None = None, *, choices: tuple[str, ...] = ()) -> str | None:
+        value = self.raw(key)
+        if value is None:
+            return default
+        if not isinstance(value, str):
+            raise self.error(key, f"{key} must be a string, not {value!r}")
+        if choices and value not in choices:
+            raise self.error(key, f"{key} must be one of {', '.join(choices)}, not {value!r}")
+        return value

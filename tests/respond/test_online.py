@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from collections.abc import Iterator
+from typing import Any, ClassVar
 
 import duckdb
 import numpy as np
 import pytest
 
+from distillshield.detect.scorers.base import AccountScorer
+from distillshield.features.frame import AccountFrame
+from distillshield.records import Signal
 from distillshield.registry import build_registry
 from distillshield.respond.identity import Identity
-from distillshield.respond.online import BATCH_ONLY, Observation, OnlineScorer, Outcome, features
+from distillshield.respond.online import BATCH_ONLY, Observation, OnlineScorer, Outcome, Snapshot, features
 from distillshield.respond.state import Finish, MemoryStore
 
 #: Columns that depend on the order of learning only through sums: they must match the scan exactly.
@@ -115,3 +119,20 @@ def test_scoring_uses_the_requests_own_content() -> None:
     learned = asyncio.run(store.begin(Identity("a", "k"), 0.0)).snapshot.counters["n"]
     assert learned == sum(r < 0.5 for r in risks) < len(risks)  # flagged requests did not teach the account
     assert np.all(np.diff(risks[: int(learned) + 1]) >= 0)
+
+
+class _ReadsAScanOnlyColumn(AccountScorer):
+    """A third-party scorer over a column only the batch scan computes."""
+
+    reads: ClassVar[tuple[str, ...]] = ("n_requests", "some_scan_only_share")
+
+    def signals(self, frame: AccountFrame) -> Iterator[tuple[int, Signal]]:
+        fire = frame["some_scan_only_share"] > 0.5
+        return self._emit(frame, fire, np.ones(len(frame)), "scan_only", "n_requests", "fires on the column")
+
+
+def test_a_scorer_reading_a_column_the_gateway_lacks_is_scored_on_zero_not_broken() -> None:
+    scorer = OnlineScorer(detectors=[], scorers=[_ReadsAScanOnlyColumn()])
+    assert scorer.unknown == ["some_scan_only_share"]
+    obs = Observation(0.0, "", "hello", 1, "m", None, None, "k", None, {})
+    assert scorer.score("a", Snapshot(), obs).risk == 0.0

@@ -50,8 +50,8 @@ def test_default_policy_flags_where_it_starts_acting() -> None:
 @pytest.mark.parametrize(
     ("text", "line", "field", "words"),
     [
-        ("tiers:\n  new: {requests_per_minute: 20}\n  new: {}\n", 3, "new", "duplicate key"),
-        ("tiers:\n  gold: {requests_per_minute: 20}\n", 2, None, "unknown tier 'gold'"),
+        ("tiers:\n  new: {requests_per_minute: 20}\n  new: {}\n", 3, "new", "appears twice"),
+        ("tiers:\n  gold: {requests_per_minute: 20}\n", 2, "tiers.gold", "unknown tier 'gold'"),
         ("tiers:\n  new: {requests_per_min: 20}\n", 2, "tiers.new.requests_per_min", "unknown key"),
         ("tiers:\n  new: {requests_per_minute: -1}\n", 2, "tiers.new.requests_per_minute", "must be in"),
         ("tiers:\n  new: {requests_per_minute: 2.5}\n", 2, "tiers.new.requests_per_minute", "whole number"),

@@ -92,6 +92,7 @@ async def _send(url: str, records: list[dict[str, Any]]) -> list[int]:
             "authorization": f"Bearer sk-{r['account_id']}",
             "x-forwarded-for": r.get("ip") or "10.0.0.1",
             "user-agent": r.get("user_agent") or "replay",
+            "x-distillshield-time": str(_seconds(r["ts"])),  # read only by a gateway started with --replay-clock
         }
         try:
             if r.get("messages") is not None:
@@ -115,7 +116,9 @@ def _replay(small_scan: Any, log_dir: Path, seed: bool) -> Replay:
     records = _records(small_scan.log, archetypes)
     keys = _keys_file(records, log_dir.parent / f"{log_dir.name}-keys.yaml")
     args = ["--keys", str(keys), "--log-dir", str(log_dir), "--trust-forwarded-for"]
-    args += ["--seed", str(small_scan.result.out_dir)] if seed else []
+    # Seeded: the scan already judged the log, the gateway acts on it now. Online only: the gateway
+    # follows the log's own clock, so that cadence, gaps and sign-up ages are the campaigns' real ones.
+    args += ["--seed", str(small_scan.result.out_dir)] if seed else ["--replay-clock"]
     # The gateway runs in its own process, as in production, so that it does not share a core with the clients.
     with stub_server() as (stub_url, _), serve_process("--upstream", stub_url, *args) as (url, _):
         statuses = asyncio.run(_send(url, records))
@@ -148,29 +151,51 @@ def test_seeded_gateway_stops_the_campaigns_and_serves_benign_users(seeded: Repl
         assert refused / sum(seeded.outcomes[archetype].values()) >= 0.95
 
 
-def test_online_scoring_alone_withholds_reasoning_from_the_hydra_campaign(small_scan: Any, tmp_path: Path) -> None:
-    """No seed: the hydra prompts' own content flags each of their accounts within its first ten requests.
+def _actions(log_dir: Path, archetypes: dict[str, str]) -> dict[str, list[tuple[str, str]]]:
+    """Per archetype, (account, action) of every logged request in time order."""
+    records = sorted(
+        (r for path in log_dir.glob("*.jsonl") for r in map(orjson.loads, path.read_bytes().splitlines())),
+        key=lambda r: r["ts"],
+    )
+    out: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    for r in records:
+        out[archetypes[r["account_id"]]].append((r["account_id"], r["extra"]["gateway"]["action"]))
+    return out
 
-    A flagged account's risk is stored, so every later request is at least
-    withheld; flagged requests are not learned, so the online risk settles where
-    it was first flagged, and blocking is left to the next scan's seed.
+
+#: What online-only enforcement reaches for each campaign under the default policy: the hydra
+#: campaign's content evidence takes it past the block rule (0.95); the pool's evidence is its
+#: round-robin cadence, template and fresh sign-ups, which the scan too judges at about 0.88
+#: (step-up verification, a 403 like a block).
+ONLINE_ACTIONS = {"hydra_proxy": {"block"}, "throwaway_pool": {"step_up", "block"}}
+
+
+def test_online_scoring_alone_links_and_refuses_the_campaigns(small_scan: Any, tmp_path: Path) -> None:
+    """No seed: online scoring and linking alone stop both campaigns while they run.
+
+    The hydra prompts flag its accounts one by one (reasoning withheld); the
+    shared card and system-prompt template link them into one group, judged as a
+    whole as the scan judges a campaign, until its risk reaches the block rule.
+    The pool's accounts each look mild, but their shared instruction block links
+    them, and their merged stream arrives on the fixed cadence of one load
+    balancer. From the first refusal on, every member is refused, and a new
+    account on a member's card from its first request.
     """
     replay = _replay(small_scan, tmp_path, seed=False)
     benign = _served(replay.outcomes, BENIGN)
-    archetypes = _labels(small_scan.labels)
-    records = sorted(
-        (r for path in tmp_path.glob("*.jsonl") for r in map(orjson.loads, path.read_bytes().splitlines())),
-        key=lambda r: r["ts"],
-    )
-    actions: dict[str, list[str]] = defaultdict(list)
-    for r in records:
-        if archetypes[r["account_id"]] == "hydra_proxy":
-            actions[r["account_id"]].append(r["extra"]["gateway"]["action"])
-    print(f"online only: benign served {benign:.4f}, hydra actions {dict(actions)}")
+    actions = _actions(tmp_path, _labels(small_scan.labels))
+    print(f"online only: benign served {benign:.4f}, {replay.outcomes}")
     assert benign >= 0.997
-    acting = {"withhold_reasoning", "throttle", "step_up", "block"}
-    for account, taken in actions.items():
-        assert set(taken[10:]) <= acting, (account, taken)
+    for archetype, stops in ONLINE_ACTIONS.items():
+        taken = [action for _, action in actions[archetype]]
+        first = next((i for i, action in enumerate(taken) if action in stops), None)
+        assert first is not None, (archetype, taken)
+        refused = sum(action in stops for action in taken[first:]) / len(taken[first:])
+        accounts = {account for account, action in actions[archetype][first:] if action in stops}
+        print(f"{archetype}: first {taken[first]} at request {first} of {len(taken)}, {refused:.3f} of later "
+              f"requests refused, {len(accounts)} accounts")  # fmt: skip
+        assert refused >= 0.95, (archetype, taken[first:])
+        assert first <= 0.8 * len(taken), (archetype, taken)  # while the campaign runs, not after it
 
 
 def test_scan_runs_on_the_gateway_logs(seeded: Replay, tmp_path: Path) -> None:

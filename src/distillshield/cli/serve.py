@@ -28,6 +28,10 @@ def command(
     port: Annotated[int, typer.Option(help="Port to listen on; 0 picks a free one (printed).")] = 8080,
     log_dir: Annotated[Path | None, typer.Option(help="Directory for the traffic log (JSON Lines).")] = None,
     log_max_mb: Annotated[int, typer.Option(help="Start a new traffic-log file past this size.", min=1)] = 256,
+    log_stream: Annotated[
+        str | None,
+        typer.Option(help="Also add each --log-dir line to a Redis stream: redis://HOST:PORT/DB?stream=NAME."),
+    ] = None,
     redis: Annotated[str | None, typer.Option(help="Redis URL for state shared by replicas.")] = None,
     redis_prefix: Annotated[str, typer.Option(help="Prefix of every Redis key.")] = "distillshield",
     fail_open: Annotated[
@@ -45,6 +49,15 @@ def command(
     ] = False,
     timeout: Annotated[float, typer.Option(help="Seconds for a whole non-streamed upstream answer.")] = 600.0,
     read_timeout: Annotated[float, typer.Option(help="Seconds of silence allowed inside an upstream stream.")] = 120.0,
+    replay_clock: Annotated[
+        bool,
+        typer.Option(
+            help="Take each request's time from its X-Distillshield-Time header (replaying a log; never live)."
+        ),
+    ] = False,
+    link_online: Annotated[
+        bool, typer.Option("--link-online/--no-link-online", help="Link accounts into campaigns from live traffic.")
+    ] = True,
     quiet: Quiet = False,
 ) -> None:
     """Run the gateway: score traffic live, enforce the policy, log every request.
@@ -54,12 +67,15 @@ def command(
 
     Example: distillshield serve --upstream http://127.0.0.1:8000 --keys keys.yaml --policy policy.yaml --log-dir logs
     """
+    if log_stream and not log_dir:
+        raise typer.BadParameter("--log-stream adds to the traffic log: give --log-dir as well")
     config = GatewayConfig(
         upstream_url=upstream,
         keys=load_keys(keys),
         policy=load_policy(policy) if policy else DEFAULT_POLICY,
         log_dir=log_dir,
         log_max_bytes=log_max_mb * 1024 * 1024,
+        log_stream=log_stream,
         redis_url=redis,
         redis_prefix=redis_prefix,
         fail_open=fail_open,
@@ -68,6 +84,8 @@ def command(
         upstream_key=os.environ.get(upstream_key_env) or None,
         timeouts=Timeouts(total=timeout, read=read_timeout),
         trust_forwarded_for=trust_forwarded_for,
+        link_online=link_online,
+        replay_clock=replay_clock,
     )
     logging.basicConfig(level=logging.WARNING if quiet else logging.INFO, format="%(asctime)s %(name)s %(message)s")
     sock = _bind(host, port)
@@ -76,7 +94,11 @@ def command(
     out.print(f"listening on http://{bound_host}:{bound_port}", soft_wrap=True)
     if not quiet:
         err.print(f"{len(config.keys)} keys, upstream {upstream}, state {'redis' if redis else 'in-process'}")
-    server = uvicorn.Server(uvicorn.Config(create_app(config), log_level="warning", access_log=False))
+    # proxy_headers off: X-Forwarded-For is the gateway's to read, and only with --trust-forwarded-for.
+    app = create_app(config)
+    server = uvicorn.Server(
+        uvicorn.Config(app, log_level="warning", access_log=False, proxy_headers=False, server_header=False)
+    )
     # Server.run sets up uvicorn's event loop (uvloop when installed) before serving; a plain
     # asyncio.run(server.serve()) would keep the default loop, measured 48 ms p50 per request
     # against 3.8 ms with uvloop on loopback.

@@ -16,6 +16,9 @@ Conventions:
   StateUnavailableError.
 * :func:`load_seed` reads a scan output directory so that known campaigns and
   risky accounts are acted on from the first request.
+* :class:`OnlineCampaigns` links accounts into campaigns from live traffic with
+  the scan's linkers and judges each group with the scan's campaign signals; a
+  campaign it finds goes into the store as a seed would.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from __future__ import annotations
 from distillshield.respond.actions import ACTIONS, Decision
 from distillshield.respond.decide import Judgement, judge
 from distillshield.respond.identity import Identity, KeyRing, hash_key, load_keys
+from distillshield.respond.linking import LinkGraph, OnlineCampaigns
 from distillshield.respond.online import Observation, OnlineScorer, Outcome, Score, Snapshot
 from distillshield.respond.policy import DEFAULT_POLICY, Policy, RiskRule, Tier, load_policy
 from distillshield.respond.redis_state import RedisStore
@@ -37,8 +41,10 @@ __all__ = [
     "Identity",
     "Judgement",
     "KeyRing",
+    "LinkGraph",
     "MemoryStore",
     "Observation",
+    "OnlineCampaigns",
     "OnlineScorer",
     "Outcome",
     "Override",

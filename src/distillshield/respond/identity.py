@@ -23,7 +23,7 @@ from datetime import datetime
 from pathlib import Path
 
 from distillshield.respond.policy import TIER_NAMES
-from distillshield.respond.yamlnodes import Fields, load_yaml
+from distillshield.yamlfile import Fields, line_of, load_yaml
 
 _KEY_FIELDS = {"sha256", "account_id", "key_id", "tier", "created_at", "payment_fingerprint", "email_domain"}
 
@@ -59,13 +59,13 @@ class KeyRing:
 
 def load_keys(path: Path) -> KeyRing:
     """Read a keys file; a bad entry is an InputError naming file, line and field."""
-    root = Fields(load_yaml(path), path, "keys file", {"keys"})
+    root = Fields(load_yaml(path), path, "keys file", {"keys"}, line=1)
     entries = root.raw("keys")
     if not isinstance(entries, list):
         raise root.error("keys", "keys must be a list of {sha256, account_id, ...} entries")
     ring: dict[str, Identity] = {}
     for i, node in enumerate(entries):
-        fields = Fields(node, path, f"keys[{i}]", _KEY_FIELDS)
+        fields = Fields(node, path, f"keys[{i}]", _KEY_FIELDS, line=line_of(root.mapping, "keys"))
         digest = _digest(fields)
         if digest in ring:
             raise fields.error("sha256", "the same key digest appears twice")

@@ -19,7 +19,9 @@ a scan brings their verdicts in through the account and campaign risk.
 from __future__ import annotations
 
 import hashlib
+import logging
 import math
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -30,6 +32,8 @@ from distillshield.detect.scorers.base import AccountScorer
 from distillshield.features.content.base import ContentDetector
 from distillshield.features.frame import AccountFrame
 from distillshield.records import Signal
+
+log = logging.getLogger("distillshield.gateway")
 
 #: Distinct-count families: name -> what is counted.
 DISTINCT = ("ip", "network", "ua", "key", "user", "model", "prompt", "day")
@@ -197,13 +201,14 @@ def _gap_cv(c: dict[str, float]) -> float:
 
 
 def _hour_entropy(c: dict[str, float], hour: int | None) -> float:
-    counts = np.array([c.get(h, 0.0) for h in HOURS])
+    # Plain Python: for 24 numbers numpy's per-call overhead costs more than the arithmetic.
+    counts = [c.get(h, 0.0) for h in HOURS]
     if hour is not None:
         counts[hour] += 1.0
-    if not counts.sum():
+    total = sum(counts)
+    if not total:
         return 0.0
-    p = counts[counts > 0] / counts.sum()
-    return float(-(p * np.log(p)).sum() / math.log(24))
+    return -sum(x / total * math.log(x / total) for x in counts if x > 0) / math.log(24)
 
 
 @dataclass(frozen=True, slots=True)
@@ -219,14 +224,44 @@ class OnlineScorer:
     the scorers are vectorised, so a batch of 16 costs little more than one request.
     """
 
-    def __init__(self, *, detectors: list[ContentDetector], scorers: list[AccountScorer]) -> None:
+    def __init__(
+        self, *, detectors: list[ContentDetector], scorers: list[AccountScorer], cache_size: int = 2048
+    ) -> None:
         self.detectors = detectors
         self.scorers = scorers
+        self.cache_size = cache_size
+        # Columns a scorer reads that the online row cannot compute (a scan feature added since):
+        # they are 0 online, as the batch-only ones are, so that such a scorer degrades, not fails.
+        row = features(Snapshot(), None, detectors)
+        self.unknown = sorted({c for s in scorers for c in s.reads} - set(row))
+        if self.unknown:
+            log.warning("online scoring has no value for %s: scored as 0 (batch-only)", ", ".join(self.unknown))
+        # Content scores of recent distinct texts: retries, and apps sending one prompt many times,
+        # are scored once. Content detectors are pure functions of the text, so a hit is exact.
+        self._cache: OrderedDict[tuple[str, str], dict[str, float]] = OrderedDict()
 
     def content(self, system: str, user: str) -> dict[str, float]:
         return self.content_many([system], [user])[0]
 
     def content_many(self, system: Sequence[str], user: Sequence[str]) -> list[dict[str, float]]:
+        keys = list(zip(system, user, strict=True))
+        found = {k: hit for k in keys if (hit := self._cache.get(k)) is not None}
+        missing = [k for k in dict.fromkeys(keys) if k not in found]
+        if missing:
+            scored = self._score_texts([s for s, _ in missing], [u for _, u in missing])
+            for key, scores in zip(missing, scored, strict=True):
+                found[key] = scores
+                self._remember(key, scores)
+        for key in found.keys() - set(missing):
+            self._cache.move_to_end(key)
+        return [found[k] for k in keys]
+
+    def _remember(self, key: tuple[str, str], scores: dict[str, float]) -> None:
+        self._cache[key] = scores
+        if len(self._cache) > self.cache_size:
+            self._cache.popitem(last=False)
+
+    def _score_texts(self, system: Sequence[str], user: Sequence[str]) -> list[dict[str, float]]:
         columns = {d.name: d.score_texts(system, user) for d in self.detectors}
         return [{name: float(scores[i]) for name, scores in columns.items()} for i in range(len(user))]
 
@@ -237,8 +272,12 @@ class OnlineScorer:
         self, account_ids: Sequence[str], snaps: Sequence[Snapshot], obs: Sequence[Observation]
     ) -> list[Score]:
         rows = [features(s, o, self.detectors) for s, o in zip(snaps, obs, strict=True)]
-        columns = {k: np.array([row[k] for row in rows], dtype=np.float64) for k in rows[0]}
-        frame = AccountFrame(tuple(account_ids), columns)
+        for row in rows if self.unknown else ():
+            row.update(dict.fromkeys(self.unknown, 0.0))
+        names = list(rows[0])
+        # One array for the whole batch, then a column view per feature: one allocation, not sixty.
+        matrix = np.array([[row[k] for k in names] for row in rows], dtype=np.float64)
+        frame = AccountFrame(tuple(account_ids), {k: matrix[:, j] for j, k in enumerate(names)})
         return [
             Score(noisy_or([s.weight for s in signals]), tuple(signals)) for signals in own_signals(frame, self.scorers)
         ]

@@ -27,7 +27,7 @@ from typing import cast
 
 from distillshield.errors import InputError, Location
 from distillshield.respond.actions import ACTIONS, Action
-from distillshield.respond.yamlnodes import Fields, Node, load_yaml
+from distillshield.yamlfile import Fields, line_of, load_yaml
 
 TIER_NAMES = ("new", "verified", "enterprise")
 
@@ -95,7 +95,7 @@ DEFAULT_POLICY = Policy(
 
 def load_policy(path: Path) -> Policy:
     """Read a policy file; every mistake is an :class:`InputError` naming file, line and field."""
-    root = Fields(load_yaml(path), path, "policy", {"default_tier", "learn_below", "tiers", "risk"})
+    root = Fields(load_yaml(path), path, "policy", {"default_tier", "learn_below", "tiers", "risk"}, line=1)
     tiers = _tiers(root, path)
     default = root.string("default_tier", "new")
     assert default is not None  # a default was given
@@ -107,16 +107,18 @@ def load_policy(path: Path) -> Policy:
 
 
 def _tiers(root: Fields, path: Path) -> dict[str, Tier]:
-    node = root.node.value.get("tiers")
+    node = root.raw("tiers")
     if node is None:
         return dict(DEFAULT_POLICY.tiers)
-    if not isinstance(node.value, dict):
+    if not isinstance(node, dict):
         raise root.error("tiers", "tiers must be a mapping of tier name to budgets")
     tiers = {}
-    for name, tier_node in node.value.items():
+    for name, value in node.items():
+        where = Location(path, line_of(node, name), f"tiers.{name}")
         if name not in TIER_NAMES:
-            raise InputError(f"unknown tier {name!r}; known: {', '.join(TIER_NAMES)}", Location(path, tier_node.line))
-        fields = Fields(tier_node, path, f"tiers.{name}", {"requests_per_minute", "tokens_per_day"})
+            raise InputError(f"unknown tier {name!r}; known: {', '.join(TIER_NAMES)}", where)
+        allowed = {"requests_per_minute", "tokens_per_day"}
+        fields = Fields(value, path, f"tiers.{name}", allowed, line=where.line)
         tiers[name] = Tier(name, _count(fields, "requests_per_minute"), _count(fields, "tokens_per_day"))
     return tiers
 
@@ -129,20 +131,20 @@ def _count(fields: Fields, key: str) -> int | None:
 
 
 def _rules(root: Fields, path: Path) -> tuple[RiskRule, ...]:
-    node = root.node.value.get("risk")
+    node = root.raw("risk")
     if node is None:
         return DEFAULT_POLICY.risk
-    if not isinstance(node.value, list):
+    if not isinstance(node, list):
         raise root.error("risk", "risk must be a list of {min_risk, action} rules")
-    rules = [_rule(item, path, i) for i, item in enumerate(node.value)]
+    rules = [_rule(item, path, i, line_of(root.mapping, "risk")) for i, item in enumerate(node)]
     return tuple(sorted(rules, key=lambda r: -r.min_risk))
 
 
-def _rule(node: Node, path: Path, index: int) -> RiskRule:
+def _rule(node: object, path: Path, index: int, list_line: int) -> RiskRule:
     allowed = {"min_risk", "action", "retry_after_s", "requests_per_minute"}
-    fields = Fields(node, path, f"risk[{index}]", allowed)
+    fields = Fields(node, path, f"risk[{index}]", allowed, line=list_line)
     if not fields.has("min_risk") or not fields.has("action"):
-        raise InputError("a risk rule needs min_risk and action", Location(path, node.line, f"risk[{index}]"))
+        raise InputError("a risk rule needs min_risk and action", Location(path, fields.line, f"risk[{index}]"))
     min_risk = fields.number("min_risk", None, high=1.0)
     action = fields.string("action", choices=ACTIONS)
     retry = fields.number("retry_after_s", 30, low=1)

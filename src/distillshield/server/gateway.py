@@ -1,11 +1,18 @@
-"""One request through the gateway: identify, score, decide, forward, log, learn.
+"""One request through the gateway: identify, decide, forward while scoring, decide again, log, learn.
 
 The order matters. The account's state is read and the request counted in one
-round trip; the request is scored on the account's features plus its own
-content (score); the policy decides; the request is forwarded or refused; the
-traffic-log line is written; and only then is the request learned into the
-account's features, if it was served normally and not flagged (learn).
-Learning and token charging run after the response, off the request path.
+round trip. A first decision is taken on what is already known (override,
+budgets, the account's stored risk and its campaign's risk); if it refuses, the
+request never reaches the model server. Otherwise the request is submitted for
+scoring (its content plus the account's features, batched with whatever else
+arrived) and forwarded at once, so that scoring runs while the model works.
+Before a byte of the answer is released the score is awaited and the policy
+decides again on everything, this request's own content included: the final
+decision is exactly what deciding before forwarding would have given, and an
+answer it refuses is dropped. Then the traffic-log line is written, and only
+then is the request learned into the account's features, if it was served
+normally and not flagged (score, then learn). Learning, token charging and
+campaign linking run after the response, off the request path.
 """
 
 from __future__ import annotations
@@ -27,11 +34,12 @@ from distillshield.ingest.base import split_messages
 from distillshield.respond.actions import REFUSALS, Decision
 from distillshield.respond.decide import Judgement, judge
 from distillshield.respond.identity import Identity, KeyRing
+from distillshield.respond.linking import OnlineCampaigns
 from distillshield.respond.online import Observation, OnlineScorer, Outcome, Score, Snapshot
 from distillshield.respond.policy import Policy
 from distillshield.respond.state import AccountView, Finish, StateStore
 from distillshield.server import reasoning
-from distillshield.server.batching import ScoringBatcher
+from distillshield.server.batching import Scored, ScoringBatcher
 from distillshield.server.envelope import error_body, error_response
 from distillshield.server.metrics import Metrics
 from distillshield.server.trafficlog import TrafficLog
@@ -40,6 +48,8 @@ from distillshield.server.upstream import Upstream, UpstreamStream
 log = logging.getLogger("distillshield.gateway")
 
 ROUTES = {"chat": "/v1/chat/completions", "completions": "/v1/completions"}
+#: The score a first decision is taken on, before this request's own score is in.
+UNSCORED = Score(0.0, ())
 
 
 class BadRequest(Exception):
@@ -63,6 +73,7 @@ class Call:
     stream: bool = False
     judgement: Judgement | None = None
     view: AccountView | None = None
+    scoring: asyncio.Future[Scored] | None = None  # submitted once state was read
     score: Score | None = None
     status: int = 200
     response_text: str | None = None
@@ -78,11 +89,18 @@ class Call:
         return self.judgement.decision
 
 
+#: With ``replay_clock``, the request's time (Unix seconds) is read from this header.
+REPLAY_TIME_HEADER = "x-distillshield-time"
+
+
 @dataclass(frozen=True, slots=True)
 class GatewayOptions:
     fail_open: bool = True
     trust_forwarded_for: bool = False
     upstream_key: str | None = None
+    # Take each request's time from REPLAY_TIME_HEADER: for replaying a recorded log through the
+    # gateway at full speed, so that budgets, gaps and sign-up ages follow the log's clock.
+    replay_clock: bool = False
 
 
 class Gateway:
@@ -97,9 +115,11 @@ class Gateway:
         traffic: TrafficLog | None,
         metrics: Metrics,
         options: GatewayOptions,
+        linker: OnlineCampaigns | None = None,
     ) -> None:
         self.policy, self.keys, self.store, self.scorer = policy, keys, store, scorer
         self.upstream, self.traffic, self.metrics, self.options = upstream, traffic, metrics, options
+        self.linker = linker
         self.batcher = ScoringBatcher(scorer)
         self._background: set[asyncio.Task[None]] = set()
 
@@ -109,12 +129,12 @@ class Gateway:
         started = time.perf_counter()
         identity = self.identify(request)
         if identity is None:
-            self.metrics.requests.labels(route, "none", "401").inc()
+            self.metrics.answered(route, "none", 401, None)
             return error_response("Incorrect or missing API key.", status=401, code="invalid_api_key")
         try:
             call = self._parse(request, route, identity, await request.body(), started)
         except BadRequest as exc:
-            self.metrics.requests.labels(route, "none", "400").inc()
+            self.metrics.answered(route, "none", 400, None)
             return error_response(str(exc), status=400, param=exc.param)
         refused = await self._decide(call)
         self.metrics.overhead.observe(time.perf_counter() - started)
@@ -157,7 +177,7 @@ class Gateway:
         ip = self._client_ip(request)
         user_id = body.get("safety_identifier") or body.get("user")
         obs = Observation(
-            ts=time.time(),
+            ts=self._now(request),
             system=system,
             user=user,
             n_user_turns=turns,
@@ -171,6 +191,15 @@ class Gateway:
         request_id = f"req_{uuid.uuid4().hex}"
         return Call(request_id, obs.ts, started, route, identity, body, obs, ip, stream=body.get("stream") is True)
 
+    def _now(self, request: Request) -> float:
+        stamp = request.headers.get(REPLAY_TIME_HEADER) if self.options.replay_clock else None
+        if stamp is None:
+            return time.time()
+        try:
+            return float(stamp)
+        except ValueError as exc:
+            raise BadRequest(f"{REPLAY_TIME_HEADER} must be Unix seconds, not {stamp!r}") from exc
+
     def _client_ip(self, request: Request) -> str | None:
         forwarded = request.headers.get("x-forwarded-for") if self.options.trust_forwarded_for else None
         if forwarded:
@@ -178,34 +207,48 @@ class Gateway:
         return request.client.host if request.client else None
 
     async def _decide(self, call: Call) -> Response | None:
-        """Judge the call; a response when it is refused (or state is down and we fail closed)."""
+        """Read state, submit the call for scoring and take the first decision; a response if it refuses."""
         try:
             view = await self.store.begin(call.identity, call.ts)
         except StateUnavailableError as exc:
             return self._state_down(call, exc)
-        call.obs, score = await self.batcher.score(call.identity.account_id, view.snapshot, call.obs)
-        call.view, call.score = view, score
-        call.judgement = judge(self.policy, call.identity, view, score, call.ts)
-        self.metrics.risk.observe(call.judgement.risk)
-        decision = call.decision
-        if decision.action != "allow":
-            log.info(
-                "account=%s action=%s risk=%.3f reason=%s",
-                call.identity.account_id,
-                decision.action,
-                decision.risk,
-                decision.reason,
-            )
-        if not decision.refuses:
-            call.withheld = decision.action == "withhold_reasoning"
+        call.view = view
+        # Scored even when refused below: a refused request is still evidence about its account and campaign.
+        call.scoring = self.batcher.submit(call.identity.account_id, view.snapshot, call.obs)
+        call.judgement = judge(self.policy, call.identity, view, UNSCORED, call.ts)
+        if not call.decision.refuses:
             return None
+        self.metrics.risk.observe(call.judgement.risk)
+        return self._refusal(call)
+
+    async def _rejudge(self, call: Call) -> Response | None:
+        """Await the call's score and decide on everything; a response if the answer must not be released."""
+        if call.scoring is None or call.view is None:  # state was down and we fail open: unscored
+            return None
+        call.obs, call.score = await call.scoring
+        call.judgement = judge(self.policy, call.identity, call.view, call.score, call.ts)
+        self.metrics.risk.observe(call.judgement.risk)
+        if call.decision.refuses:
+            return self._refusal(call)
+        self._log_action(call.decision, call.identity.account_id)
+        call.withheld = call.decision.action == "withhold_reasoning"
+        return None
+
+    def _refusal(self, call: Call) -> Response:
+        decision = call.decision
+        self._log_action(decision, call.identity.account_id)
         status, _, code = REFUSALS[decision.action]
         call.status = status
         headers = {"x-request-id": call.request_id}
         if decision.retry_after_s is not None:
             headers["retry-after"] = str(decision.retry_after_s)
-        message = _refusal_message(decision)
-        return error_response(message, status=status, code=code, headers=headers)
+        return error_response(_refusal_message(decision), status=status, code=code, headers=headers)
+
+    @staticmethod
+    def _log_action(decision: Decision, account_id: str) -> None:
+        if decision.action != "allow":
+            log.info("account=%s action=%s risk=%.3f reason=%s", account_id, decision.action, decision.risk,
+                     decision.reason)  # fmt: skip
 
     def _state_down(self, call: Call, exc: StateUnavailableError) -> Response | None:
         self.metrics.state_errors.inc()
@@ -240,6 +283,11 @@ class Gateway:
             call.status, call.error = (504 if exc.timeout else 502), str(exc)
             self._done(call)
             return self._upstream_failure(exc, self._ids(call))
+        if answer.status == 200:
+            refused = await self._rejudge(call)
+            if refused is not None:
+                self._done(call)
+                return refused
         call.status = answer.status
         body = answer.body
         if answer.status == 200:
@@ -299,10 +347,24 @@ class Gateway:
             return self._upstream_failure(exc, self._ids(call))
         if stream.status != 200:
             return await self._stream_refused(call, stream)
+        refused = await self._rejudge_stream(call, stream)
+        if refused is not None:
+            return refused
         relay = _Relay(call, stream, wants_usage)
         return StreamingResponse(
             self._relay(relay), media_type="text/event-stream", headers={**self._ids(call), "cache-control": "no-cache"}
         )
+
+    async def _rejudge_stream(self, call: Call, stream: UpstreamStream) -> Response | None:
+        try:
+            refused = await self._rejudge(call)
+        except BaseException:
+            stream.close()
+            raise
+        if refused is not None:
+            stream.close()
+            self._done(call)
+        return refused
 
     async def _stream_refused(self, call: Call, stream: UpstreamStream) -> Response:
         try:
@@ -348,19 +410,29 @@ class Gateway:
     # -- after --------------------------------------------------------------------------------
 
     def _done(self, call: Call) -> None:
-        """Log the call, count it, and learn it in the background. Runs exactly once per call."""
+        """Log the call, count it, and record it in the background. Runs exactly once per call."""
         decision = call.decision
-        self.metrics.requests.labels(call.route, decision.action, str(call.status)).inc()
-        self.metrics.latency.labels(call.route).observe(time.perf_counter() - call.started)
+        self.metrics.answered(call.route, decision.action, call.status, time.perf_counter() - call.started)
         tokens = int(call.usage.get("total_tokens") or 0)
         self.metrics.tokens.inc(tokens)
         if self.traffic is not None:
             self.traffic.write(traffic_record(call))
         if call.view is not None:
-            self._spawn(self.store.finish(call.identity.account_id, call.ts, self._finish(call, tokens)))
+            self._spawn(self._record(call, tokens))
+
+    async def _record(self, call: Call, tokens: int) -> None:
+        """Charge, learn and raise risk in shared state once the call's score is in (it may still be running)."""
+        if call.score is None and call.scoring is not None:
+            try:
+                call.obs, call.score = await call.scoring
+            except Exception:  # a broken plugin already failed the request; charge its tokens all the same
+                log.exception("scoring failed for account %s", call.identity.account_id)
+        await self.store.finish(call.identity.account_id, call.ts, self._finish(call, tokens))
+        if call.score is not None and self.linker is not None:
+            await self.linker.observe(call.identity, call.obs, call.score, call.tool_calls)
 
     def _finish(self, call: Call, tokens: int) -> Finish:
-        assert call.judgement is not None and call.view is not None and call.score is not None  # decided calls only
+        assert call.judgement is not None and call.view is not None  # decided calls only
         outcome = Outcome(
             status=call.status,
             prompt_tokens=int(call.usage.get("prompt_tokens") or 0),
@@ -368,13 +440,14 @@ class Gateway:
             reasoning_tokens=_reasoning_tokens(call.usage),
             tool_calls=call.tool_calls,
         )
-        learn = call.judgement.learn and call.status == 200
+        score = call.score
+        learn = call.judgement.learn and call.status == 200 and score is not None
         snap: Snapshot = call.view.snapshot
-        flagged = call.judgement.flagged
+        flagged = score is not None and score.risk >= self.policy.flag_at
         return Finish(
             tokens=tokens,
             update=self.scorer.update(snap, call.obs, outcome) if learn else None,
-            raise_risk=call.score.risk if flagged else None,
+            raise_risk=score.risk if flagged and score is not None else None,
             campaign_id=call.view.campaign_id,
             fingerprint=call.identity.payment_fingerprint,
             hour_count=snap.hour_count + 1,

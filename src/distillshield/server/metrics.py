@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
@@ -45,6 +47,22 @@ class Metrics:
             buckets=(0.1, 0.25, 0.4, 0.5, 0.6, 0.8, 0.95, 1.0),
             registry=self.registry,
         )
+
+        self._children: dict[tuple[str, ...], Any] = {}
+
+    def answered(self, route: str, action: str, status: int, seconds: float | None) -> None:
+        """Count one answered request (and its latency); labelled children are looked up once, then cached."""
+        counter = self._children.get(("r", route, action, str(status)))
+        if counter is None:
+            counter = self._children[("r", route, action, str(status))] = self.requests.labels(
+                route, action, str(status)
+            )
+        counter.inc()
+        if seconds is not None:
+            histogram = self._children.get(("l", route))
+            if histogram is None:
+                histogram = self._children[("l", route)] = self.latency.labels(route)
+            histogram.observe(seconds)
 
     def render(self) -> bytes:
         return generate_latest(self.registry)
