@@ -1,0 +1,134 @@
+"""How scan time and memory grow with the log: 1M and 10M requests on DuckDB, against the floor at each size.
+
+Simulating ten million requests takes far longer than scanning them, so the large
+logs are the simulated base log repeated: copy ``i`` renames every request id,
+account, key and payment fingerprint and moves every IP into a network of its
+own, so the copies are distinct customers that share only prompt texts (as
+unrelated campaigns that buy the same template kit would). The floor is the same
+plain DuckDB read-and-group as ``bench_scan.py``, on the same file. Results go to
+bench/RESULTS.md between the ``scale-benchmark`` markers and the plot to
+bench/scaling.png.
+
+Usage: python bench/bench_scale.py [--scale 7] [--seed 5] [--copies 1,10]
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import sys
+import tempfile
+from pathlib import Path
+
+from bench_scan import FLOOR, HERE, ensure_log, run_child
+from results import machine, write_block
+
+#: Byte prefixes that make a copy's identifiers its own (the simulator's id formats).
+_RENAMED = (b'"req_', b'"acct_', b'"key_', b'"pf_', b'"ip":"')
+
+
+def tiled_log(base: Path, copies: int) -> tuple[Path, int]:
+    """``copies`` renamed repetitions of ``base``, gzip level 1 (written once, then reused)."""
+    if copies == 1:
+        return base, _count_lines(base)
+    path = base.parent / f"tiled-{copies}.jsonl.gz"
+    if not path.exists():
+        partial = path.with_suffix(".partial")
+        with gzip.open(partial, "wb", compresslevel=1) as out:
+            for copy in range(copies):
+                with gzip.open(base, "rb") as src:
+                    for line in src:
+                        out.write(_renamed(line, copy))
+        partial.rename(path)
+    return path, _count_lines(base) * copies
+
+
+def _renamed(line: bytes, copy: int) -> bytes:
+    for prefix in _RENAMED:
+        # An IP becomes "<copy>.a.b.c.d", a string that shares no network with another copy's.
+        tag = b"%d." % copy if prefix.endswith(b'"') else b"c%d_" % copy
+        line = line.replace(prefix, prefix + tag)
+    return line
+
+
+def _count_lines(path: Path) -> int:
+    with gzip.open(path, "rb") as f:
+        return sum(1 for line in f if line.strip())
+
+
+def measure(log: Path) -> dict[str, float]:
+    floor_wall, floor_rss = run_child([sys.executable, "-c", FLOOR, str(log)])
+    with tempfile.TemporaryDirectory(dir=HERE / "out") as out:
+        cmd = [sys.executable, "-m", "distillshield", "scan", str(log), "--out", out, "--quiet", "--no-html"]
+        wall, rss = run_child(cmd)
+        stages = json.loads((Path(out) / "run.json").read_text())["timings_s"]
+    return {"floor_s": floor_wall, "floor_rss_mib": floor_rss, "scan_s": wall, "scan_rss_mib": rss, **stages}
+
+
+def plot(points: list[tuple[int, dict[str, float]]], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    rows = [n for n, _ in points]
+    fig, ax = plt.subplots(figsize=(6, 4))
+    ax.plot(rows, [r["scan_s"] for _, r in points], "o-", label="distillshield scan (DuckDB)")
+    ax.plot(rows, [r["floor_s"] for _, r in points], "s--", label="DuckDB floor (read + group)")
+    ax.plot(rows, [points[0][1]["scan_s"] * n / rows[0] for n in rows], ":", color="grey", label="linear from 1M")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("requests in the log")
+    ax.set_ylabel("wall seconds")
+    ax.set_title(f"Scan time against log size ({machine()})", fontsize=9)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+
+
+def report(points: list[tuple[int, dict[str, float]]], scale: float, seed: int, copies: list[int]) -> str:
+    lines = [
+        "| requests | scan s | floor s | scan / floor | scan peak RSS MiB | floor peak RSS MiB | ingest s | "
+        "features s | detect s | requests/s |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for n, r in points:
+        lines.append(
+            f"| {n:,} | {r['scan_s']:.1f} | {r['floor_s']:.1f} | {r['scan_s'] / r['floor_s']:.1f}× | "
+            f"{r['scan_rss_mib']:,.0f} | {r['floor_rss_mib']:,.0f} | {r.get('ingest', 0):.1f} | "
+            f"{r.get('features', 0):.1f} | {r.get('detect', 0):.1f} | {n / r['scan_s']:,.0f} |"
+        )
+    (n1, r1), (nk, rk) = points[0], points[-1]
+    growth = (rk["scan_s"] / r1["scan_s"]) / (nk / n1)
+    return (
+        "## Scaling from 1M to 10M requests\n\n"
+        f"`python bench/bench_scale.py --scale {scale:g} --seed {seed} --copies {','.join(map(str, copies))}` "
+        f"({machine()}): the simulated log and renamed copies of it (see the script); one run per size, "
+        "floor and scan alternating; peak RSS from the kernel's accounting of each child.\n\n"
+        + "\n".join(lines)
+        + f"\n\nTime per request at the largest size relative to the smallest: {growth:.2f} "
+        "(1.00 is linear; below 1 means fixed costs amortised). Plot: `bench/scaling.png`.\n"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--scale", type=float, default=7.0)
+    parser.add_argument("--seed", type=int, default=5)
+    parser.add_argument("--copies", default="1,10", help="comma-separated numbers of copies of the base log")
+    args = parser.parse_args()
+    copies = [int(c) for c in args.copies.split(",")]
+    (HERE / "out").mkdir(exist_ok=True)
+    base, _ = ensure_log(args.scale, args.seed)
+    points = []
+    for k in copies:
+        log, requests = tiled_log(base, k)
+        points.append((requests, measure(log)))
+        print(json.dumps({"requests": requests, **points[-1][1]}), flush=True)
+    write_block("scale-benchmark", report(points, args.scale, args.seed, copies))
+    plot(points, HERE / "scaling.png")
+
+
+if __name__ == "__main__":
+    main()
