@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
 # Extras the whole test suite needs on top of dev (the CPU torch build for provenance tests, among others).
-TEST_EXTRAS ?= dev,provenance
+TEST_EXTRAS ?= dev,provenance,spark
 DEMO_DIR ?= demo-out
 
 .PHONY: setup demo test check bench clean
@@ -37,7 +37,7 @@ check: $(TEST_STAMP)
 	$(BIN)/mypy
 
 bench: $(TEST_STAMP)
-	$(BIN)/python bench/bench_scan.py
+	$(BIN)/python bench/bench_scale.py
 	$(BIN)/python bench/bench_detection.py
 	$(BIN)/python bench/bench_gateway.py
 	$(BIN)/python bench/bench_watermark.py

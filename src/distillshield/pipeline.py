@@ -21,10 +21,13 @@ import duckdb
 import pyarrow as pa
 
 from distillshield import __version__
-from distillshield.db import open_database
+from distillshield.db import open_database, query_arrow, registered
 from distillshield.detect import DetectionResult, ExternalEvidence, detect
 from distillshield.detect.link import pairs_from_groups
 from distillshield.detect.rules import Rule, load_rules
+from distillshield.engines import Connection, DuckDBEngine, SqlEngine
+from distillshield.engines.spark import SparkOptions
+from distillshield.errors import ConfigError
 from distillshield.features import compute_features
 from distillshield.ingest import IngestStats, expand_inputs, ingest_paths
 from distillshield.ingest.readers import Format
@@ -76,8 +79,14 @@ def run_scan(
     html: bool = True,
     rules: Sequence[Rule] | None = None,
     intel: IntelSource | None = None,
+    spark: SparkOptions | None = None,
 ) -> ScanResult:
-    """Scan ``inputs`` into ``out_dir``; see the scan output contract in docs/output.md."""
+    """Scan ``inputs`` into ``out_dir``; see the scan output contract in docs/output.md.
+
+    With ``spark``, the SQL runs on Apache Spark instead of DuckDB (see docs/spark.md).
+    """
+    if spark is not None and intel is not None:
+        raise ConfigError("--intel runs on the DuckDB engine only; scan without --engine spark to match intelligence")
     settings = settings or Settings()
     registry = registry or build_registry()
     if rules is None:
@@ -85,22 +94,15 @@ def run_scan(
     out_dir.mkdir(parents=True, exist_ok=True)
     started = datetime.now(UTC)
     timings: dict[str, float] = {}
-    files = expand_inputs(inputs)
-    con = open_database(db_path or out_dir / "scan.duckdb", settings)
+    files = [] if spark is not None and spark.table else expand_inputs(inputs)
+    con = _open_engine(out_dir, db_path, settings, spark)
     try:
         with _timed(timings, "ingest"):
-            stats = ingest_paths(
-                files,
-                con,
-                out_dir / "quarantine.jsonl",
-                fmt=fmt,
-                settings=settings,
-                progress=progress,
-            )
+            stats = _ingest(con, files, out_dir / "quarantine.jsonl", fmt, settings, progress, spark)
         with _timed(timings, "features"):
             frame = compute_features(con, registry.instances("content"), settings, progress)
         with _timed(timings, "detect"):
-            external = intel_evidence(con, intel, out_dir) if intel else None
+            external = intel_evidence(con.con, intel, out_dir) if intel and isinstance(con, DuckDBEngine) else None
             scorers, linkers = registry.instances("scorers"), registry.instances("linkers")
             detection = detect(con, frame, scorers, linkers, settings, progress, rules, external)
         result = ScanResult(out_dir, stats, detection, timings)
@@ -108,12 +110,40 @@ def run_scan(
             write_outputs(con, result)
     finally:
         con.close()
-    write_run_json(result, files, settings, started)
+    write_run_json(result, files, settings, started, con.name)
     if html:
         with _timed(timings, "report"):
             render_report(out_dir)
-        write_run_json(result, files, settings, started)
+        write_run_json(result, files, settings, started, con.name)
     return result
+
+
+def _open_engine(out_dir: Path, db_path: Path | None, settings: Settings, spark: SparkOptions | None) -> SqlEngine:
+    if spark is None:
+        return DuckDBEngine(open_database(db_path or out_dir / "scan.duckdb", settings))
+    # Imported here: pyspark is an optional extra that DuckDB scans never load.
+    from distillshield.engines.spark import SparkEngine
+
+    return SparkEngine.start(spark)
+
+
+def _ingest(
+    con: SqlEngine,
+    files: list[Path],
+    quarantine: Path,
+    fmt: Format,
+    settings: Settings,
+    progress: Progress,
+    spark: SparkOptions | None,
+) -> IngestStats:
+    if isinstance(con, DuckDBEngine):
+        return ingest_paths(files, con.con, quarantine, fmt=fmt, settings=settings, progress=progress)
+    from distillshield.engines.spark import SparkEngine
+    from distillshield.ingest.spark import ingest_spark
+
+    if not isinstance(con, SparkEngine) or spark is None:
+        raise TypeError(f"no ingest for the {con.name} engine")
+    return ingest_spark(con, files, quarantine, table=spark.table, fmt=fmt, settings=settings, progress=progress)
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,30 +190,36 @@ def content_fields(registry: Registry) -> list[str]:
     return [cls.name for _, cls in registry.classes("content")]
 
 
-def write_outputs(con: duckdb.DuckDBPyConnection, result: ScanResult) -> None:
+def write_outputs(con: Connection, result: ScanResult) -> None:
     """accounts.csv, campaigns.json and the timeline behind the report's plot."""
     write_accounts_csv(result.detection.verdicts, result.out_dir / "accounts.csv")
     write_campaigns_json(result.detection.campaigns, result.out_dir / "campaigns.json")
     write_timeline_csv(_timeline(con, result.detection), result.out_dir / "timeline.csv")
 
 
-def _timeline(con: duckdb.DuckDBPyConnection, detection: DetectionResult) -> list[tuple[str, str, int]]:
+def _timeline(con: Connection, detection: DetectionResult) -> list[tuple[str, str, int]]:
     """Requests per day per campaign, with flagged-but-unlinked accounts and everything else pooled."""
     groups = [
         (v.account_id, v.campaign_id or ("flagged" if v.verdict != "benign" else "other")) for v in detection.verdicts
     ]
-    con.register("account_groups", pa.table({"account_id": [a for a, _ in groups], "grp": [g for _, g in groups]}))
-    rows = con.execute("""
-        SELECT strftime(CAST(r.ts AS DATE), '%Y-%m-%d') AS day, g.grp, count(*) AS n
-        FROM requests r JOIN account_groups g USING (account_id) GROUP BY 1, 2 ORDER BY 1, 2
-    """).fetchall()
-    con.unregister("account_groups")
-    return [(str(d), str(g), int(n)) for d, g, n in rows]
+    table = pa.table({"account_id": [a for a, _ in groups], "grp": [g for _, g in groups]})
+    with registered(con, "account_groups", table):
+        rows = query_arrow(
+            con,
+            """
+            SELECT strftime(CAST(r.ts AS DATE), '%Y-%m-%d') AS day, g.grp, count(*) AS n
+            FROM requests r JOIN account_groups g USING (account_id) GROUP BY 1, 2 ORDER BY 1, 2
+            """,
+        ).to_pylist()
+    return [(str(r["day"]), str(r["grp"]), int(r["n"])) for r in rows]
 
 
-def write_run_json(result: ScanResult, files: Sequence[Path], settings: Settings, started: datetime) -> None:
+def write_run_json(
+    result: ScanResult, files: Sequence[Path], settings: Settings, started: datetime, engine: str = "duckdb"
+) -> None:
     """Inputs, counts, versions and timings: what an auditor needs to reproduce the run."""
     run: dict[str, Any] = {
+        "engine": engine,
         "distillshield": __version__,
         "started_at": started.isoformat().replace("+00:00", "Z"),
         "finished_at": datetime.now(UTC).isoformat().replace("+00:00", "Z"),
@@ -191,9 +227,17 @@ def write_run_json(result: ScanResult, files: Sequence[Path], settings: Settings
         "counts": result.counts,
         "timings_s": result.timings_s,
         "settings": asdict(settings),
-        "versions": {"python": platform.python_version(), "duckdb": duckdb.__version__},
+        "versions": {"python": platform.python_version(), "duckdb": duckdb.__version__, **_engine_versions(engine)},
     }
     (result.out_dir / "run.json").write_text(json.dumps(run, indent=2) + "\n", encoding="utf-8")
+
+
+def _engine_versions(engine: str) -> dict[str, str]:
+    if engine != "spark":
+        return {}
+    import pyspark
+
+    return {"pyspark": pyspark.__version__}
 
 
 def _size(path: Path) -> int | None:

@@ -39,6 +39,20 @@ class Settings:
     template_min_variants_per_account: float = _setting(
         3.0, "Mean distinct prompts per account a shared head or tail must frame (shared questions have about 1)"
     )
+    template_jaccard: float = _setting(
+        0.5,
+        "Least estimated Jaccard similarity (word shingles, MinHash) at which two system-prompt templates"
+        " merge; above 1 keeps them exact (normalised hashes only)",
+    )
+    template_window_jaccard: float = _setting(
+        0.8,
+        "The same for the 100-character heads and tails of user prompts, where a popular benign wrapper"
+        " followed by varying questions is already about 0.6 similar; above 1 keeps them exact",
+    )
+    template_shingle_words: int = _setting(2, "Words per shingle when comparing template pieces")
+    template_lsh_bands: int = _setting(
+        32, "LSH bands of 4 MinHash rows each; more bands find less similar candidate pairs, at more cost"
+    )
     shared_infra_max_accounts: int = _setting(
         200, "Larger groups on one /24 or card are treated as shared infrastructure, not as a link"
     )

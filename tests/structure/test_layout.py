@@ -18,13 +18,15 @@ STAGES = (
     "provenance",
     "intel",
     "report",
+    "watch",
     "evidence",
     "evaluate",
     "simulate",
 )
-ROOT_MODULES = {"errors", "records", "settings", "progress", "registry", "db", "yamlfile"}
-#: Exceptions with a reason: the simulator checks its own records with ingest's validator.
-ALLOWED = {("simulate", "ingest")}
+ROOT_MODULES = {"errors", "records", "settings", "progress", "registry", "db", "engines", "yamlfile"}
+#: Exceptions with a reason: the simulator checks its own records with ingest's validator; watch reuses
+#: the batch job's output step (pipeline.write_outputs) so that its files equal scan's.
+ALLOWED = {("simulate", "ingest"), ("watch", "pipeline")}
 PUBLIC = ["distillshield", *(f"distillshield.{stage}" for stage in STAGES if (PACKAGE / stage).is_dir())]
 
 

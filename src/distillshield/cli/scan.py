@@ -10,6 +10,7 @@ from rich.table import Table
 
 from distillshield.cli.common import EXIT_OK, EXIT_PARTIAL, EXIT_UNUSABLE, Quiet, err, out, reports_errors
 from distillshield.detect.rules import load_rules
+from distillshield.engines.spark import SparkOptions
 from distillshield.ingest.readers import Format
 from distillshield.pipeline import IntelSource, ScanResult, content_fields, run_scan
 from distillshield.progress import Progress
@@ -19,8 +20,11 @@ from distillshield.settings import settings_from
 
 @reports_errors
 def command(
-    logs: Annotated[list[str], typer.Argument(help="Log files, directories or globs (JSONL, .gz, Parquet, LiteLLM).")],
     out_dir: Annotated[Path, typer.Option("--out", "-o", help="Directory for the scan outputs.")],
+    logs: Annotated[
+        list[str] | None,
+        typer.Argument(help="Log files, directories or globs (JSONL, .gz, Parquet, LiteLLM); none with --table."),
+    ] = None,
     db: Annotated[
         Path | None, typer.Option("--db", help="DuckDB file to reuse across runs (default: OUT/scan.duckdb).")
     ] = None,
@@ -39,6 +43,18 @@ def command(
     rules_dir: Annotated[
         list[Path] | None, typer.Option("--rules", help="A directory of your own detection rules (repeatable).")
     ] = None,
+    engine: Annotated[str, typer.Option("--engine", help="Where the SQL runs: duckdb (embedded) or spark.")] = "duckdb",
+    master: Annotated[
+        str | None,
+        typer.Option("--master", help="Spark master (local[2], spark://host:7077, yarn); default: the active session."),
+    ] = None,
+    table: Annotated[
+        str | None,
+        typer.Option("--table", help="With --engine spark: read this Spark table (or parquet.`s3://...`), not LOGS."),
+    ] = None,
+    spark_conf: Annotated[
+        list[str] | None, typer.Option("--spark-conf", help="A Spark setting: key=value (repeatable).")
+    ] = None,
     quiet: Quiet = False,
 ) -> None:
     """Scan API traffic logs: score every account, link campaigns, explain the evidence.
@@ -47,10 +63,17 @@ def command(
     into OUT; with --intel, also intel-matches.json (partner campaigns found in these
     logs). Exit status: 0 all records accepted, 1 some quarantined, 2 nothing usable.
 
+    On Apache Spark (pip install 'distillshield\\[spark]'; see docs/spark.md):
+    distillshield scan logs/ --out scan-out --engine spark --master 'local[2]'
+
     Example: distillshield scan logs/2026-05/*.jsonl.gz --out scan-out
     """
     if fmt not in get_args(Format):
         raise typer.BadParameter(f"--format must be auto, spec or litellm, not {fmt!r}")
+    logs = logs or []
+    spark = _spark_options(engine, master, table, spark_conf or [], logs)
+    if spark is not None and (db is not None or intel_dir is not None):
+        raise typer.BadParameter("--db and --intel belong to the DuckDB engine; leave them out with --engine spark")
     settings = settings_from(setting)
     if intel_dir is not None and intel_keys is None:
         raise typer.BadParameter("--intel needs --intel-keys (or DISTILLSHIELD_INTEL_KEYS): the consortium keyring")
@@ -69,9 +92,32 @@ def command(
             html=html,
             rules=rules,
             intel=intel,
+            spark=spark,
         )
     _print_summary(result, quiet)
     raise typer.Exit(_exit_status(result))
+
+
+def _spark_options(
+    engine: str, master: str | None, table: str | None, conf: list[str], logs: list[str]
+) -> SparkOptions | None:
+    if engine not in ("duckdb", "spark"):
+        raise typer.BadParameter(f"--engine must be duckdb or spark, not {engine!r}")
+    if engine == "duckdb":
+        if master or table or conf:
+            raise typer.BadParameter("--master, --table and --spark-conf need --engine spark")
+        if not logs:
+            raise typer.BadParameter("give the LOGS to scan")
+        return None
+    if bool(table) == bool(logs):
+        raise typer.BadParameter("give either LOGS or --table (with --engine spark), not both or neither")
+    pairs = []
+    for item in conf:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise typer.BadParameter(f"--spark-conf takes key=value, not {item!r}")
+        pairs.append((key.strip(), value.strip()))
+    return SparkOptions(master, table, tuple(pairs))
 
 
 def _exit_status(result: ScanResult) -> int:

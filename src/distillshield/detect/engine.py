@@ -15,17 +15,17 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-import duckdb
 import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
 
-from distillshield.db import query_arrow
+from distillshield.db import query_arrow, registered
 from distillshield.detect.link.base import Linker, LinkPairs
 from distillshield.detect.link.coordination import GroupStats, group_stats
 from distillshield.detect.link.graph import Community, find_communities
 from distillshield.detect.rules import Rule, rule_signals
 from distillshield.detect.scorers.base import AccountScorer
+from distillshield.engines import Connection
 from distillshield.features.frame import AccountFrame
 from distillshield.progress import SILENT, Progress
 from distillshield.records import Campaign, Signal, Verdict
@@ -175,7 +175,7 @@ def _pairs(community: Community, kind: str) -> int:
 
 
 def detect(
-    con: duckdb.DuckDBPyConnection,
+    con: Connection,
     frame: AccountFrame,
     scorers: list[AccountScorer],
     linkers: list[Linker],
@@ -261,7 +261,7 @@ def _judge_communities(
 
 
 def _campaign_records(
-    con: duckdb.DuckDBPyConnection,
+    con: Connection,
     frame: AccountFrame,
     judged: list[tuple[str, Community, float, list[Signal]]],
     risk: npt.NDArray[np.float64],
@@ -297,24 +297,34 @@ def _campaign_records(
     return campaigns
 
 
-def _campaign_volume(con: duckdb.DuckDBPyConnection, membership: pa.Table) -> dict[str, dict[str, object]]:
-    con.register("campaign_membership", membership)
-    rows = query_arrow(
-        con,
-        """
-        SELECT m.campaign_id, min(r.ts) AS first_seen, max(r.ts) AS last_seen, count(*) AS requests,
-               sum(coalesce(r.prompt_tokens, 0)) AS prompt_tokens,
-               sum(coalesce(r.completion_tokens, 0)) AS completion_tokens,
-               sum(coalesce(r.reasoning_tokens, 0)) AS reasoning_tokens,
-               list(DISTINCT r.model ORDER BY r.model) AS models
-        FROM requests r JOIN campaign_membership m USING (account_id)
-        GROUP BY m.campaign_id
-    """,
-    ).to_pylist()
-    con.unregister("campaign_membership")
+_VOLUME_SQL = """
+SELECT m.campaign_id, min(r.ts) AS first_seen, max(r.ts) AS last_seen, count(*) AS requests,
+       CAST(sum(coalesce(r.prompt_tokens, 0)) AS BIGINT) AS prompt_tokens,
+       CAST(sum(coalesce(r.completion_tokens, 0)) AS BIGINT) AS completion_tokens,
+       CAST(sum(coalesce(r.reasoning_tokens, 0)) AS BIGINT) AS reasoning_tokens
+FROM requests r JOIN campaign_membership m USING (account_id)
+GROUP BY m.campaign_id
+"""
+
+#: Models per campaign as rows: an ordered distinct list() aggregate has no portable spelling.
+_MODELS_SQL = """
+SELECT DISTINCT m.campaign_id, r.model
+FROM requests r JOIN campaign_membership m USING (account_id)
+WHERE r.model IS NOT NULL
+"""
+
+
+def _campaign_volume(con: Connection, membership: pa.Table) -> dict[str, dict[str, object]]:
+    with registered(con, "campaign_membership", membership):
+        rows = query_arrow(con, _VOLUME_SQL).to_pylist()
+        models = query_arrow(con, _MODELS_SQL).to_pylist()
+    by_campaign: dict[str, list[str]] = defaultdict(list)
+    for row in sorted(models, key=lambda r: str(r["model"])):
+        by_campaign[str(row["campaign_id"])].append(str(row["model"]))
     out: dict[str, dict[str, object]] = defaultdict(dict)
     for row in rows:
-        out[str(row.pop("campaign_id"))] = row
+        campaign_id = str(row.pop("campaign_id"))
+        out[campaign_id] = {**row, "models": by_campaign[campaign_id]}
     return out
 
 

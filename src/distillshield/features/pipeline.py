@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
-import duckdb
 import pyarrow as pa
 
-from distillshield.db import query_arrow, query_batches, query_scalar
+from distillshield.db import execute, query_arrow, query_scalar
+from distillshield.engines import Connection, as_engine
 from distillshield.features import sql
 from distillshield.features.content.base import ContentDetector
 from distillshield.features.frame import AccountFrame
+from distillshield.features.templates import cluster_templates
 from distillshield.progress import SILENT, Progress
 from distillshield.settings import Settings
 
@@ -19,43 +18,47 @@ from distillshield.settings import Settings
 _TEXT_BATCH = 2_000
 
 
-def score_distinct_texts(
-    con: duckdb.DuckDBPyConnection, detectors: list[ContentDetector], progress: Progress = SILENT
-) -> int:
+def score_distinct_texts(con: Connection, detectors: list[ContentDetector], progress: Progress = SILENT) -> int:
     """Score every distinct (system, user) prompt pair once with every detector; returns the count.
 
     Campaigns repeat their templates, so scoring distinct texts instead of
-    requests is much cheaper on exactly the traffic that matters.
+    requests is much cheaper on exactly the traffic that matters. The engine runs
+    the scoring where the texts are: in this process on DuckDB, on the executors
+    on Spark, so the driver never holds every distinct prompt.
     """
-    con.execute(sql.TEXT_KEYS)
+    execute(con, sql.TEXT_KEYS)
     n_texts = int(query_scalar(con, "SELECT count(*) FROM texts"))
     task = progress.task("Scoring prompt content", total=n_texts)
-    reader = query_batches(con, "SELECT text_key, system_prompt, user_prompt FROM texts", _TEXT_BATCH)
-    scored = [_score_batch(batch, detectors, task.advance) for batch in reader]
-    schema = pa.schema([("text_key", pa.uint64())] + [(d.name, pa.float64()) for d in detectors])
-    scores = pa.Table.from_batches(scored, schema=schema) if scored else schema.empty_table()
-    con.execute(sql.CONTENT_SCORES_DDL.format(columns="".join(f", {d.name} DOUBLE" for d in detectors)))
-    con.register("scored_texts", scores)
-    con.execute("INSERT INTO content_scores SELECT * FROM scored_texts")
-    con.unregister("scored_texts")
+    query = "SELECT text_key, system_prompt, user_prompt FROM texts"
+    as_engine(con).map_batches(query, TextScorer(detectors), "content_scores", _TEXT_BATCH, task.advance)
     task.close()
     return n_texts
 
 
-def _score_batch(
-    batch: pa.RecordBatch, detectors: list[ContentDetector], advance: Callable[[float], None]
-) -> pa.RecordBatch:
-    system = [s or "" for s in batch.column("system_prompt").to_pylist()]
-    user = [u or "" for u in batch.column("user_prompt").to_pylist()]
-    arrays = [batch.column("text_key")] + [pa.array(d.score_texts(system, user)) for d in detectors]
-    advance(batch.num_rows)
-    return pa.RecordBatch.from_arrays(arrays, names=["text_key"] + [d.name for d in detectors])
+class TextScorer:
+    """Batch of ``text_key, system_prompt, user_prompt`` to ``text_key`` and one score column per detector.
+
+    A class rather than a closure so that Spark can ship it to its executors.
+    """
+
+    def __init__(self, detectors: list[ContentDetector]) -> None:
+        self.detectors = detectors
+
+    def __call__(self, batch: pa.RecordBatch) -> pa.RecordBatch:
+        system = [s or "" for s in batch.column("system_prompt").to_pylist()]
+        user = [u or "" for u in batch.column("user_prompt").to_pylist()]
+        scores = [pa.array(d.score_texts(system, user), type=pa.float64()) for d in self.detectors]
+        return pa.RecordBatch.from_arrays(
+            [batch.column("text_key"), *scores], names=["text_key"] + [d.name for d in self.detectors]
+        )
 
 
-def build_templates(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
+def build_templates(con: Connection, settings: Settings) -> None:
     """Find prompt parts shared by several accounts (tables request_templates, templates, account_templates)."""
-    con.execute(sql.REQUEST_TEMPLATES)
-    con.execute(
+    execute(con, sql.REQUEST_TEMPLATES)
+    cluster_templates(con, settings)  # near-duplicate pieces share one key from here on
+    execute(
+        con,
         sql.TEMPLATES,
         {
             "min_accounts": settings.template_min_accounts,
@@ -63,11 +66,11 @@ def build_templates(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
             "per_account": settings.template_min_variants_per_account,
         },
     )
-    con.execute(sql.ACCOUNT_TEMPLATES)
+    execute(con, sql.ACCOUNT_TEMPLATES)
 
 
 def compute_features(
-    con: duckdb.DuckDBPyConnection,
+    con: Connection,
     detectors: list[ContentDetector],
     settings: Settings,
     progress: Progress = SILENT,
@@ -83,5 +86,7 @@ def compute_features(
         score_distinct_texts(con, detectors, progress)
     build_templates(con, settings)
     aggregates, columns = sql.content_aggregates([d.name for d in detectors], [d.threshold for d in detectors])
-    con.execute(sql.ACCOUNT_FEATURES.format(content_aggregates=aggregates, content_columns=columns))
-    return AccountFrame.from_arrow(query_arrow(con, "SELECT * FROM account_features"))
+    execute(con, sql.ACCOUNT_FEATURES.format(content_aggregates=aggregates, content_columns=columns))
+    # Ordered here: a table's row order is not kept by DuckDB (preserve_insertion_order off) nor by Spark,
+    # and the frame's order decides account indices, hence community and campaign numbering.
+    return AccountFrame.from_arrow(query_arrow(con, "SELECT * FROM account_features ORDER BY account_id"))

@@ -2,6 +2,11 @@
 
 Kept as plain SQL strings (DuckDB dialect) so that each feature can be read,
 tested and ported on its own. Timestamps are UTC; hours are UTC hours.
+
+The same text runs on Spark, transpiled by :mod:`distillshield.engines.sparksql`,
+so it keeps to a portable subset: no list slicing, ``GROUP BY ALL``, ``EXCLUDE``,
+``time_bucket`` or ordered ``list()``; ``hash()``, ``epoch()`` and decimal literals
+are mapped by the transpiler (see docs/spark.md).
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ NORMALISE = "regexp_replace(regexp_replace(lower({x}), '(\\\\n|\\s)+', ' ', 'g')
 NETWORK = """
 CASE
   WHEN ip IS NULL THEN NULL
-  WHEN contains(ip, ':') THEN array_to_string(string_split(ip, ':')[1:3], ':') || '::/48'
+  WHEN ip LIKE '%:%' THEN regexp_extract(ip, '^[^:]*(:[^:]*)?(:[^:]*)?', 0) || '::/48'
   ELSE regexp_extract(ip, '^([0-9]+\\.[0-9]+\\.[0-9]+)\\.', 1) || '.0/24'
 END
 """
@@ -33,7 +38,7 @@ CONTENT_SCORES_DDL = "CREATE OR REPLACE TABLE content_scores (text_key UBIGINT{c
 #: are a helpful assistant." is everyone's), and the head and tail of long user
 #: prompts, which is where fixed instruction blocks and wrappers sit.
 REQUEST_TEMPLATES = f"""
-CREATE OR REPLACE TABLE request_templates AS
+CREATE OR REPLACE TABLE request_pieces AS
 WITH n AS (
   SELECT account_id, request_id,
          {NORMALISE.format(x="system_prompt")} AS sys_norm,
@@ -51,6 +56,32 @@ SELECT account_id, request_id, 'suffix', md5(right(user_norm, 100)), right(user_
 FROM n WHERE length(user_norm) >= 220
 """
 
+# --- near-duplicate templates (features/templates.py): exact piece keys -> cluster keys ----------------------
+
+#: One row per exact template key with its normalised piece, for MinHash clustering in Python: system
+#: prompts from the distinct raw ones (few), heads and tails cut back out of ``sample``.
+TEMPLATE_PIECES = f"""
+SELECT 'system' AS kind, md5(s) AS template_key, min(s) AS piece
+FROM (SELECT {NORMALISE.format(x="system_prompt")} AS s FROM (SELECT DISTINCT system_prompt FROM requests) d) n
+WHERE length(s) >= 80
+GROUP BY md5(s)
+UNION ALL
+SELECT kind, template_key, min(CASE WHEN kind = 'prefix' THEN left(sample, 100) ELSE right(sample, 100) END)
+FROM request_pieces WHERE kind <> 'system'
+GROUP BY kind, template_key
+"""
+
+#: ``request_pieces`` with each exact key replaced by its near-duplicate cluster's key, from the registered
+#: ``template_clusters`` (kind, template_key, cluster_key) table, which lists only keys that change.
+REQUEST_TEMPLATES_CLUSTERED = """
+CREATE OR REPLACE TABLE request_templates AS
+SELECT p.account_id, p.request_id, p.kind, coalesce(c.cluster_key, p.template_key) AS template_key,
+       p.sample, p.text_key
+FROM request_pieces p LEFT JOIN template_clusters c ON c.kind = p.kind AND c.template_key = p.template_key
+"""
+
+# --- end of near-duplicate templates ---------------------------------------------------------------------
+
 #: A template is shared when several accounts use it, each with varied remainders: a
 #: frame every account fills with many different contents. One popular question
 #: (a GSM8K item, a famous riddle) asked once or twice by each of many people under
@@ -58,7 +89,7 @@ FROM n WHERE length(user_norm) >= 220
 #: no variants, however many wrappers it appears under in all.
 TEMPLATES = """
 CREATE OR REPLACE TABLE templates AS
-SELECT kind, template_key, any_value(sample) AS sample,
+SELECT kind, template_key, min(sample) AS sample,
        count(DISTINCT account_id) AS n_accounts, count(*) AS n_requests,
        count(DISTINCT text_key) AS n_texts
 FROM request_templates GROUP BY kind, template_key
@@ -72,8 +103,90 @@ ACCOUNT_TEMPLATES = """
 CREATE OR REPLACE TABLE account_templates AS
 SELECT r.account_id, r.kind, r.template_key, count(*) AS n_requests
 FROM request_templates r JOIN templates t USING (kind, template_key)
-GROUP BY ALL
+GROUP BY r.account_id, r.kind, r.template_key
 """
+
+# --- capability coverage and model-release pivots (behaviour features) -----------------------------------
+
+#: Capability areas a request's prompts touch, as (lower-case) regular expressions that RE2 and Java
+#: both read. A request may touch several areas, or none. Cheap on purpose: this is coverage and
+#: concentration per account, not a classifier of single requests.
+CAPABILITY_PATTERNS = {
+    "math": r"\\boxed|\b(solve|calculate|compute|equation|how (many|much)|percent|probability|integer)\b"
+    r"|[0-9] ?[-+*/=] ?[0-9]",
+    "code": r"\bdef |```|\bfunction\b|\bpython\b|\bclass |\bimport |>>>|\bcode\b|\brepository\b",
+    "reasoning": r"step by step|step-by-step|chain of thought|reasoning|\bthink|\bexplain|\bprove\b",
+    "grading": r"\brubric|\bgrade\b|\b(score|rate|evaluate|judge) (the|this|each|both)\b"
+    r"|which (response|answer) is better",
+    "tools": r"\btools?\b|tool call|function call",
+    "writing": r"\bwrite (a|an|me)\b|\bessay|\bpoem|\bstory\b|\bemail\b|\btranslate|\bsummari[sz]e",
+}
+
+
+def _capability_case(area: str, pattern: str) -> str:
+    # The user prompt says what is asked; a system prompt is the same on every request of a wrapper and
+    # would paint all of them with its own words. Tool use is the exception: tools live in the system
+    # prompt, and a tool call made is tool use whatever any prompt says.
+    if area == "tools":
+        hit = f"(coalesce(tool_calls, 0) > 0 OR regexp_matches(lower(coalesce(system_prompt, '')), '{pattern}'))"
+    else:
+        hit = f"regexp_matches(lower(coalesce(user_prompt, '')), '{pattern}')"
+    return f"avg(CASE WHEN {hit} THEN 1.0 ELSE 0.0 END) AS cap_{area}_share"
+
+
+def _capability_entropy() -> str:
+    """Normalised Shannon entropy of the areas' hit shares: 0 = one area only, 1 = all areas evenly."""
+    shares = [f"caps.cap_{a}_share" for a in CAPABILITY_PATTERNS]
+    total = " + ".join(shares)
+    plogp = " + ".join(f"CASE WHEN {s} > 0 THEN {s} * ln({s}) ELSE 0 END" for s in shares)
+    return f"CASE WHEN {total} > 0 THEN (ln({total}) - ({plogp}) / ({total})) / ln({len(shares)}) ELSE 0 END"
+
+
+#: Per account: the share of requests touching each area.
+CAPABILITIES_CTE = (
+    "caps AS (\n  SELECT account_id, "
+    + ",\n         ".join(_capability_case(a, p) for a, p in CAPABILITY_PATTERNS.items())
+    + "\n  FROM requests GROUP BY account_id\n)"
+)
+
+#: Columns from ``caps``: each share, the areas with at least 10% of requests (breadth), the largest
+#: share (concentration) and the entropy over areas.
+CAPABILITY_COLUMNS = (
+    "".join(f", caps.cap_{a}_share" for a in CAPABILITY_PATTERNS)
+    + ", "
+    + " + ".join(f"CASE WHEN caps.cap_{a}_share >= 0.1 THEN 1 ELSE 0 END" for a in CAPABILITY_PATTERNS)
+    + " AS capability_breadth, greatest("
+    + ", ".join(f"caps.cap_{a}_share" for a in CAPABILITY_PATTERNS)
+    + ") AS capability_top_share, "
+    + _capability_entropy()
+    + " AS capability_entropy"
+)
+
+#: A model is *new* when it first appears in the log a day or more after the log starts (one there from
+#: the start is just in use). Per account, over its requests after each new model's first appearance:
+#: the hours until its first request on the new model (null when it never used one), the share of
+#: its requests in the first 24 hours that went to the new model, and how many requests it sent to
+#: new models. When several models are new, a request counts once per model released before it.
+RELEASE_CTE = """new_models AS (
+  SELECT model, min(epoch(ts)) AS released_t FROM requests GROUP BY model
+  HAVING min(epoch(ts)) >= (SELECT min(epoch(ts)) FROM requests) + 86400
+),
+release AS (
+  SELECT r.account_id,
+         min(CASE WHEN r.model = m.model THEN r.t - m.released_t END) / 3600.0 AS new_model_lag_hours,
+         avg(CASE WHEN r.t < m.released_t + 86400 THEN (CASE WHEN r.model = m.model THEN 1.0 ELSE 0.0 END) END)
+           AS new_model_day_share,
+         count(CASE WHEN r.model = m.model THEN 1 END) AS new_model_requests
+  FROM r JOIN new_models m ON r.t >= m.released_t
+  GROUP BY r.account_id
+)"""
+
+RELEASE_COLUMNS = (
+    ", release.new_model_lag_hours, coalesce(release.new_model_day_share, 0) AS new_model_day_share,"
+    " coalesce(release.new_model_requests, 0) / base.n_requests AS new_model_share"
+)
+
+# --- end of capability coverage and model-release pivots -------------------------------------------------
 
 ACCOUNT_FEATURES = f"""
 CREATE OR REPLACE TABLE account_features AS
@@ -129,18 +242,23 @@ tmpl AS (
 tmpl_share AS (
   SELECT account_id, count(DISTINCT request_id) AS templated_requests
   FROM request_templates JOIN templates USING (kind, template_key) GROUP BY account_id
-)
+),
+{CAPABILITIES_CTE},
+{RELEASE_CTE}
 SELECT base.*, hours.hour_entropy, peak.peak_hour_requests,
        base.n_requests / greatest(base.n_active_days, 1) AS requests_per_active_day,
        coalesce(tmpl.max_template_accounts, 0) AS max_template_accounts,
        coalesce(tmpl.n_shared_templates, 0) AS n_shared_templates,
        coalesce(tmpl_share.templated_requests, 0) / base.n_requests AS templated_share{{content_columns}}
+       {CAPABILITY_COLUMNS}{RELEASE_COLUMNS}
 FROM base
 JOIN hours USING (account_id)
 JOIN peak USING (account_id)
 LEFT JOIN content USING (account_id)
 LEFT JOIN tmpl USING (account_id)
 LEFT JOIN tmpl_share USING (account_id)
+JOIN caps USING (account_id)
+LEFT JOIN release USING (account_id)
 ORDER BY account_id
 """
 

@@ -6,10 +6,10 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import ClassVar
 
-import duckdb
 import pyarrow as pa
 
 from distillshield.db import query_arrow
+from distillshield.engines import Connection
 from distillshield.settings import Settings
 
 
@@ -53,7 +53,7 @@ class Linker(ABC):
     def key_sql(self) -> str:
         """SQL returning distinct ``(account_id, key)`` rows."""
 
-    def pairs(self, con: duckdb.DuckDBPyConnection, settings: Settings) -> LinkPairs:
+    def pairs(self, con: Connection, settings: Settings) -> LinkPairs:
         """Pairs of accounts sharing a key, ignoring keys so common they are shared infrastructure."""
         query = f"""
         WITH k AS ({self.key_sql()}),

@@ -17,11 +17,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import duckdb
 import pyarrow as pa
 
-from distillshield.db import query_arrow
+from distillshield.db import query_arrow, registered
 from distillshield.detect.link.graph import Community
+from distillshield.engines import Connection
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,7 +53,7 @@ tmpl AS (
   SELECT community, max(n) AS template_members
   FROM (SELECT m.community, t.kind, t.template_key, count(DISTINCT t.account_id) AS n
         FROM account_templates t JOIN community_members m USING (account_id)
-        GROUP BY ALL)
+        GROUP BY m.community, t.kind, t.template_key)
   GROUP BY community
 )
 SELECT timing.*, coalesce(tmpl.template_members, 0) AS template_members
@@ -61,9 +61,7 @@ FROM timing LEFT JOIN tmpl USING (community)
 """
 
 
-def group_stats(
-    con: duckdb.DuckDBPyConnection, account_ids: tuple[str, ...], communities: list[Community]
-) -> dict[int, GroupStats]:
+def group_stats(con: Connection, account_ids: tuple[str, ...], communities: list[Community]) -> dict[int, GroupStats]:
     """Coordination measurements for every community, in one pass over the requests table."""
     if not communities:
         return {}
@@ -73,11 +71,8 @@ def group_stats(
             "community": [k for k, c in enumerate(communities) for _ in c.members],
         }
     )
-    con.register("community_members", members)
-    try:
+    with registered(con, "community_members", members):
         rows = query_arrow(con, _STATS_SQL).to_pylist()
-    finally:
-        con.unregister("community_members")
     return {
         int(r["community"]): GroupStats(
             int(r["requests"]),

@@ -13,7 +13,6 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 import igraph as ig
-import numpy as np
 
 from distillshield.detect.link.base import LinkPairs
 
@@ -98,6 +97,5 @@ def _describe(graph: ig.Graph, members: list[int], why: dict[tuple[int, int], li
 
 
 def _top(counts: dict[str, int], k: int = 3) -> list[str]:
-    order = np.argsort([-c for c in counts.values()], kind="stable")[:k]
-    keys = list(counts)
-    return [keys[i] for i in order]
+    # Ties broken by key: the order pairs arrive in is the engine's (threads, partitions), not the data's.
+    return sorted(counts, key=lambda key: (-counts[key], key))[:k]

@@ -54,7 +54,9 @@ class CreationBurst(Linker):
 
     def key_sql(self) -> str:
         return (
-            "SELECT DISTINCT account_id, CAST(time_bucket(INTERVAL 10 MINUTE, account_created_at) AS VARCHAR) AS key "
+            # The ten-minute bucket written as text (2026-05-01 10:20:00), in SQL that Spark runs as well.
+            "SELECT DISTINCT account_id, strftime(account_created_at, '%Y-%m-%d %H:')"
+            " || CAST(CAST(floor(minute(account_created_at) / 10) AS BIGINT) AS VARCHAR) || '0:00' AS key "
             "FROM requests WHERE account_created_at IS NOT NULL"
         )
 

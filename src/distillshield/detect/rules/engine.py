@@ -3,8 +3,9 @@
 Each rule compiles to one query over ``requests`` joined with the content
 detectors' scores. Values from the YAML are bound as parameters, never pasted
 into the SQL; field names were checked against a fixed list when the rule was
-loaded. Windows are tumbling (``time_bucket``), as in a Sigma correlation rule
-with a fixed timespan.
+loaded. Windows are tumbling, as in a Sigma correlation rule with a fixed
+timespan: DuckDB's ``time_bucket`` buckets (origin 2000-01-03 00:00 UTC), written
+as arithmetic on epoch seconds so the same query runs on Spark.
 """
 
 from __future__ import annotations
@@ -12,19 +13,22 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-import duckdb
-
 from distillshield.db import query_arrow
 from distillshield.detect.rules.schema import FIELDS, OPERATORS, Rule
+from distillshield.engines import Connection
 from distillshield.features.sql import NETWORK
 from distillshield.records import Signal
 
 _BASE = f"""
 SELECT r.*, {NETWORK} AS network,
        (epoch(r.ts) - epoch(r.account_created_at)) / 3600.0 AS account_age_hours,
-       s.* EXCLUDE (text_key)
+       s.*
 FROM requests r LEFT JOIN content_scores s ON s.text_key = hash(r.system_prompt, r.user_prompt)
 """
+
+
+#: time_bucket's default origin, 2000-01-03 00:00:00 UTC, in epoch seconds: windows stay where they always were.
+_BUCKET_ORIGIN = 946_857_600
 
 
 def compile_rule(rule: Rule) -> tuple[str, dict[str, Any]]:
@@ -44,7 +48,7 @@ def compile_rule(rule: Rule) -> tuple[str, dict[str, Any]]:
             where.append(f'"{f.field}" {OPERATORS[f.op]} $f{k}')
     groups = ", ".join(f'"{g}"' for g in rule.group_by)
     measure = "count(*)" if rule.type == "event_count" else f'count(DISTINCT "{rule.field}")'
-    bucket = f"time_bucket(INTERVAL '{int(rule.timespan_s)} seconds', ts)"
+    bucket = f"floor((epoch(ts) - {_BUCKET_ORIGIN}) / {int(rule.timespan_s)})"
     query = f"""
     WITH base AS ({_BASE}),
     selected AS (SELECT *, {bucket} AS win FROM base WHERE {" AND ".join(where) or "TRUE"}),
@@ -59,7 +63,7 @@ def compile_rule(rule: Rule) -> tuple[str, dict[str, Any]]:
     return query, params
 
 
-def rule_signals(con: duckdb.DuckDBPyConnection, rules: Sequence[Rule]) -> dict[str, list[Signal]]:
+def rule_signals(con: Connection, rules: Sequence[Rule]) -> dict[str, list[Signal]]:
     """Signals per account id for every rule that fires."""
     fired: dict[str, list[Signal]] = {}
     for rule in rules:
