@@ -10,10 +10,12 @@ features plus its own content, before the model answers; it is learned (its
 counts added) only after it was served and only if it was not flagged, so a
 distiller cannot teach its account's features that its traffic is normal.
 
-Two column families need the whole population and stay batch-only (0 online):
+Some column families need the whole population and stay batch-only (0 online):
 shared templates (``max_template_accounts``, ``n_shared_templates``,
-``templated_share``) and ASNs (the gateway does not resolve them). Seeding from
-a scan brings their verdicts in through the account and campaign risk.
+``templated_share``), ASNs (the gateway does not resolve them), model-release
+pivots (a model is new relative to the whole log's history) and capability
+coverage (evidence for analysts that no scorer reads). Seeding from a scan brings
+their verdicts in through the account and campaign risk.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from distillshield.detect.engine import noisy_or, own_signals
 from distillshield.detect.scorers.base import AccountScorer
 from distillshield.features.content.base import ContentDetector
 from distillshield.features.frame import AccountFrame
+from distillshield.features.sql import CAPABILITY_PATTERNS
 from distillshield.records import Signal
 
 log = logging.getLogger("distillshield.gateway")
@@ -39,7 +42,19 @@ log = logging.getLogger("distillshield.gateway")
 DISTINCT = ("ip", "network", "ua", "key", "user", "model", "prompt", "day")
 HOURS = tuple(f"h{h:02d}" for h in range(24))
 #: Feature columns the gateway cannot compute per request (see the module docstring).
-BATCH_ONLY = ("max_template_accounts", "n_shared_templates", "templated_share", "n_asns")
+BATCH_ONLY = (
+    "max_template_accounts",
+    "n_shared_templates",
+    "templated_share",
+    "n_asns",
+    *(f"cap_{area}_share" for area in CAPABILITY_PATTERNS),
+    "capability_breadth",
+    "capability_top_share",
+    "capability_entropy",
+    "new_model_lag_hours",
+    "new_model_day_share",
+    "new_model_share",
+)
 
 
 @dataclass(frozen=True, slots=True)
