@@ -37,22 +37,20 @@ CONTENT_SCORES_DDL = "CREATE OR REPLACE TABLE content_scores (text_key UBIGINT{c
 #: Template keys per request: the normalised system prompt (long ones only: "You
 #: are a helpful assistant." is everyone's), and the head and tail of long user
 #: prompts, which is where fixed instruction blocks and wrappers sit.
-REQUEST_TEMPLATES = f"""
+REQUEST_TEMPLATES = """
 CREATE OR REPLACE TABLE request_pieces AS
 WITH n AS (
-  SELECT account_id, request_id,
-         {NORMALISE.format(x="system_prompt")} AS sys_norm,
-         {NORMALISE.format(x="user_prompt")} AS user_norm
-  FROM requests
+  SELECT r.account_id, r.request_id, f.sys_norm, f.user_norm, f.user_key
+  FROM requests r JOIN prompt_facts f ON f.text_key = hash(r.system_prompt, r.user_prompt)
 )
 SELECT account_id, request_id, 'system' AS kind, md5(sys_norm) AS template_key,
-       left(sys_norm, 160) AS sample, md5(user_norm) AS text_key
+       left(sys_norm, 160) AS sample, user_key AS text_key
 FROM n WHERE length(sys_norm) >= 80
 UNION ALL
-SELECT account_id, request_id, 'prefix', md5(left(user_norm, 100)), left(user_norm, 160), md5(user_norm)
+SELECT account_id, request_id, 'prefix', md5(left(user_norm, 100)), left(user_norm, 160), user_key
 FROM n WHERE length(user_norm) >= 220
 UNION ALL
-SELECT account_id, request_id, 'suffix', md5(right(user_norm, 100)), right(user_norm, 160), md5(user_norm)
+SELECT account_id, request_id, 'suffix', md5(right(user_norm, 100)), right(user_norm, 160), user_key
 FROM n WHERE length(user_norm) >= 220
 """
 
@@ -60,11 +58,10 @@ FROM n WHERE length(user_norm) >= 220
 
 #: One row per exact template key with its normalised piece, for MinHash clustering in Python: system
 #: prompts from the distinct raw ones (few), heads and tails cut back out of ``sample``.
-TEMPLATE_PIECES = f"""
-SELECT 'system' AS kind, md5(s) AS template_key, min(s) AS piece
-FROM (SELECT {NORMALISE.format(x="system_prompt")} AS s FROM (SELECT DISTINCT system_prompt FROM requests) d) n
-WHERE length(s) >= 80
-GROUP BY md5(s)
+TEMPLATE_PIECES = """
+SELECT 'system' AS kind, md5(sys_norm) AS template_key, min(sys_norm) AS piece
+FROM prompt_facts WHERE length(sys_norm) >= 80
+GROUP BY md5(sys_norm)
 UNION ALL
 SELECT kind, template_key, min(CASE WHEN kind = 'prefix' THEN left(sample, 100) ELSE right(sample, 100) END)
 FROM request_pieces WHERE kind <> 'system'
@@ -123,14 +120,39 @@ CAPABILITY_PATTERNS = {
 }
 
 
-def _capability_case(area: str, pattern: str) -> str:
+def _capability_flag(area: str, pattern: str) -> str:
+    """Whether a distinct prompt pair touches ``area`` (a prompt_facts column)."""
     # The user prompt says what is asked; a system prompt is the same on every request of a wrapper and
     # would paint all of them with its own words. Tool use is the exception: tools live in the system
-    # prompt, and a tool call made is tool use whatever any prompt says.
-    if area == "tools":
-        hit = f"(coalesce(tool_calls, 0) > 0 OR regexp_matches(lower(coalesce(system_prompt, '')), '{pattern}'))"
-    else:
-        hit = f"regexp_matches(lower(coalesce(user_prompt, '')), '{pattern}')"
+    # prompt (and a tool call made counts too, per request, in _capability_share).
+    text = "system_prompt" if area == "tools" else "user_prompt"
+    return f"regexp_matches(lower(coalesce({text}, '')), '{pattern}') AS cap_{area}"
+
+
+_FLAGS = "".join(f", {_capability_flag(a, p)}" for a, p in CAPABILITY_PATTERNS.items())
+
+#: Facts about each distinct (system, user) prompt pair, computed once per pair rather than once per
+#: request (campaigns repeat their prompts, so a log has far fewer distinct pairs than requests):
+#: the template pieces of the normalised texts and which capability areas the prompts touch.
+#: Built from the requests table itself, so a replay's cut-off or watch's growing log is always covered.
+PROMPT_FACTS = f"""
+CREATE OR REPLACE TABLE prompt_facts AS
+WITH d AS (
+  SELECT hash(system_prompt, user_prompt) AS text_key, min(system_prompt) AS system_prompt,
+         min(user_prompt) AS user_prompt
+  FROM requests GROUP BY 1
+),
+n AS (
+  SELECT text_key, {NORMALISE.format(x="system_prompt")} AS sys_norm,
+         {NORMALISE.format(x="user_prompt")} AS user_norm{_FLAGS}
+  FROM d
+)
+SELECT *, md5(user_norm) AS user_key FROM n
+"""
+
+
+def _capability_share(area: str) -> str:
+    hit = "(coalesce(q.tool_calls, 0) > 0 OR f.cap_tools)" if area == "tools" else f"f.cap_{area}"
     return f"avg(CASE WHEN {hit} THEN 1.0 ELSE 0.0 END) AS cap_{area}_share"
 
 
@@ -144,9 +166,10 @@ def _capability_entropy() -> str:
 
 #: Per account: the share of requests touching each area.
 CAPABILITIES_CTE = (
-    "caps AS (\n  SELECT account_id, "
-    + ",\n         ".join(_capability_case(a, p) for a, p in CAPABILITY_PATTERNS.items())
-    + "\n  FROM requests GROUP BY account_id\n)"
+    "caps AS (\n  SELECT q.account_id, "
+    + ",\n         ".join(_capability_share(a) for a in CAPABILITY_PATTERNS)
+    + "\n  FROM requests q JOIN prompt_facts f ON f.text_key = hash(q.system_prompt, q.user_prompt)"
+    + "\n  GROUP BY q.account_id\n)"
 )
 
 #: Columns from ``caps``: each share, the areas with at least 10% of requests (breadth), the largest
