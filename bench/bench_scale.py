@@ -9,7 +9,10 @@ plain DuckDB read-and-group as ``bench_scan.py``, on the same file. Results go t
 bench/RESULTS.md between the ``scale-benchmark`` markers and the plot to
 bench/scaling.png.
 
-Usage: python bench/bench_scale.py [--scale 7] [--seed 5] [--copies 1,10]
+Each size's measurement is also kept in bench/out/scale-points.json; ``--remeasure 1`` measures only those
+copies again and takes the other sizes from that file (a 10M-request run takes a while).
+
+Usage: python bench/bench_scale.py [--scale 7] [--seed 5] [--copies 1,10] [--remeasure 1]
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from results import machine, write_block
 
 #: Byte prefixes that make a copy's identifiers its own (the simulator's id formats).
 _RENAMED = (b'"req_', b'"acct_', b'"key_', b'"pf_', b'"ip":"')
+POINTS = HERE / "out" / "scale-points.json"
 
 
 def tiled_log(base: Path, copies: int) -> tuple[Path, int]:
@@ -117,15 +121,22 @@ def main() -> None:
     parser.add_argument("--scale", type=float, default=7.0)
     parser.add_argument("--seed", type=int, default=5)
     parser.add_argument("--copies", default="1,10", help="comma-separated numbers of copies of the base log")
+    parser.add_argument("--remeasure", default=None, help="measure only these copies; reuse the rest")
     args = parser.parse_args()
     copies = [int(c) for c in args.copies.split(",")]
+    again = copies if args.remeasure is None else [int(c) for c in args.remeasure.split(",")]
     (HERE / "out").mkdir(exist_ok=True)
     base, _ = ensure_log(args.scale, args.seed)
+    saved = json.loads(POINTS.read_text()) if POINTS.exists() else {}
     points = []
     for k in copies:
         log, requests = tiled_log(base, k)
-        points.append((requests, measure(log)))
-        print(json.dumps({"requests": requests, **points[-1][1]}), flush=True)
+        if k in again or str(k) not in saved:
+            saved[str(k)] = {"requests": requests, **measure(log)}
+            POINTS.write_text(json.dumps(saved, indent=1))
+        print(json.dumps(saved[str(k)]), flush=True)
+        point = dict(saved[str(k)])
+        points.append((int(point.pop("requests")), point))
     write_block("scale-benchmark", report(points, args.scale, args.seed, copies))
     plot(points, HERE / "scaling.png")
 

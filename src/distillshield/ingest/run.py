@@ -11,6 +11,7 @@ from __future__ import annotations
 import glob
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -247,6 +248,24 @@ def _size(path: Path) -> int:
         return 0
 
 
+@contextmanager
+def _one_transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """All of an ingest in one transaction.
+
+    Why: in autocommit every batch goes through DuckDB's write-ahead log and is
+    written again at the checkpoint; inside one transaction full row groups go
+    straight to the database file. Measured on a 154,637-request log into a scan
+    database: 18.7 s and 195 MiB autocommit, 13.7 s and 109 MiB in one transaction.
+    """
+    con.execute("BEGIN TRANSACTION")
+    try:
+        yield
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    con.execute("COMMIT")
+
+
 def ingest_paths(
     paths: Sequence[str | Path],
     con: duckdb.DuckDBPyConnection,
@@ -265,6 +284,7 @@ def ingest_paths(
     with (
         QuarantineWriter(quarantine_path) as quarantine,
         ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-writer") as writer,
+        _one_transaction(con),
     ):
         per_file = [ingest_file(f, fmt, store, quarantine, settings, task, writer) for f in files]
     task.close()
