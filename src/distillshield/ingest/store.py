@@ -24,6 +24,9 @@ from distillshield.ingest.bulk import FAST_ROWS
 from distillshield.records import REQUEST_COLUMNS, REQUEST_SCHEMA, requests_table_ddl
 
 _COLUMNS = ", ".join(REQUEST_COLUMNS)
+#: Rows per transaction when ingesting: two of DuckDB's row groups (122,880 rows each) go straight to the
+#: file, and a transaction's undo state stays small.
+TRANSACTION_ROWS = 2 * 122_880
 _HASHED = [c for c in REQUEST_COLUMNS if c not in {"content_hash", "source_file", "source_line"}]
 #: Unit and record separators cannot be confused with field text in a hash of one request's own fields.
 _HASH = "md5(concat_ws(chr(31), " + ", ".join(f"coalesce(CAST({c} AS VARCHAR), chr(30))" for c in _HASHED) + "))"
@@ -55,9 +58,13 @@ class RequestStore:
     :meth:`write` does all three for a list of rows.
     """
 
-    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+    def __init__(self, con: duckdb.DuckDBPyConnection, *, in_transactions: bool = False) -> None:
+        """``in_transactions``: the caller opened a transaction; commit it and begin another every
+        :data:`TRANSACTION_ROWS` rows (see ingest.run._transactions)."""
         self.con = con
         self.duplicates = 0
+        self.in_transactions = in_transactions
+        self.uncommitted = 0
         con.execute(requests_table_ddl())
         self._reset()
 
@@ -123,10 +130,18 @@ class RequestStore:
             total = self.staged
         finally:
             self._reset()
+        self._maybe_commit(total - len(status))
         conflicts = sorted(pos for pos, kind in status if kind == "conflict")
         duplicates = len(status) - len(conflicts)
         self.duplicates += duplicates
         return total - len(status), duplicates, conflicts
+
+    def _maybe_commit(self, inserted: int) -> None:
+        self.uncommitted += inserted
+        if self.in_transactions and self.uncommitted >= TRANSACTION_ROWS:
+            self.con.execute("COMMIT")
+            self.con.execute("BEGIN TRANSACTION")
+            self.uncommitted = 0
 
     def write(self, rows: list[tuple[Any, ...]]) -> tuple[int, int, list[int]]:
         """Insert ``rows``; returns (inserted, duplicates, positions of conflicting rows)."""
