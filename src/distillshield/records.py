@@ -57,9 +57,18 @@ REQUEST_COLUMNS: dict[str, tuple[str, pa.DataType]] = {
 REQUEST_SCHEMA = pa.schema([(name, arrow) for name, (_, arrow) in REQUEST_COLUMNS.items()])
 
 
+#: Long free text, stored zstd-compressed. Measured on a simulated log (155k requests): writing the table took
+#: 2.5 s with DuckDB's automatic choice (FSST analysis of every segment) and 1.3 s with these five columns in zstd,
+#: the file shrank from 141 to 67 MB, and a scan of every distinct prompt pair took as long as before.
+ZSTD_COLUMNS = frozenset({"messages", "prompt", "response", "reasoning", "user_prompt"})
+
+
 def requests_table_ddl(table: str = "requests") -> str:
     """``CREATE TABLE IF NOT EXISTS`` for the requests table."""
-    cols = ",\n  ".join(f"{name} {sql}" for name, (sql, _) in REQUEST_COLUMNS.items())
+    cols = ",\n  ".join(
+        f"{name} {sql}" + (" USING COMPRESSION zstd" if name in ZSTD_COLUMNS else "")
+        for name, (sql, _) in REQUEST_COLUMNS.items()
+    )
     return f"CREATE TABLE IF NOT EXISTS {table} (\n  {cols}\n)"
 
 

@@ -117,6 +117,24 @@ def test_truncated_gzip_keeps_complete_lines(tmp_path: Path) -> None:
     assert stats.quarantined == 1
 
 
+def test_truncated_large_gzip_keeps_every_line_the_standard_library_decompresses(tmp_path: Path) -> None:
+    """Past igzip's buffers: the fast decompressor must not drop the block it held when the stream broke."""
+    noise = [base64.b64encode(os.urandom(600)).decode() for _ in range(64)]
+    lines = dumps(*(record(i, response=noise[i % 64] + str(i)) for i in range(6000)))
+    data = gzip.compress(b"".join(line + b"\n" for line in lines), mtime=0)
+    log = tmp_path / "cut.jsonl.gz"
+    log.write_bytes(data[: len(data) * 3 // 4])
+    decompressed = b""
+    with gzip.open(log, "rb") as stdlib, pytest.raises(EOFError):
+        while block := stdlib.read1(1 << 16):
+            decompressed += block
+    complete = decompressed.count(b"\n")
+    assert complete > 1000
+    stats, _, entries = run([log], tmp_path)
+    assert stats.accepted == complete
+    assert (entries[-1]["reason"], entries[-1]["line"]) == ("truncated gzip stream", complete + 1)
+
+
 def test_duplicate_request_id_with_different_content(tmp_path: Path) -> None:
     log = write_lines(tmp_path / "a.jsonl", dumps(record(1), record(1, model="other"), record(1)))
     stats, con, entries = run([log], tmp_path)

@@ -13,6 +13,7 @@ from typing import Any
 
 import duckdb
 import orjson
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -82,22 +83,24 @@ def records(draw: st.DrawFn) -> dict[str, Any]:
     return record
 
 
-def _staged(store: RequestStore) -> dict[str, Any] | None:
-    rows = store.con.execute(f"SELECT {', '.join(REQUEST_COLUMNS)} FROM staged").fetchall()
+def _stored(store: RequestStore) -> dict[str, Any] | None:
+    """Commit what the store staged; the one row it stored, if any."""
     store.commit()
+    rows = store.con.execute(f"SELECT {', '.join(REQUEST_COLUMNS)} FROM requests").fetchall()
     return dict(zip(REQUEST_COLUMNS, rows[0], strict=True)) if rows else None
 
 
 def _both_paths(raw: str) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
     store = RequestStore(duckdb.connect())
     accepted = store.stage_lines([0], [1], [raw], "f.jsonl")
-    bulk = _staged(store) if accepted else None
+    bulk = _stored(store) if accepted else None
     try:
         row = to_row(orjson.loads(raw))
     except (RecordError, orjson.JSONDecodeError):
         return bulk, None
+    store = RequestStore(duckdb.connect())
     store.stage_rows([row[:-2] + ("f.jsonl", 1)], [0])
-    return bulk, _staged(store)
+    return bulk, _stored(store)
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -133,6 +136,27 @@ def test_a_plain_spec_line_takes_the_bulk_path_with_every_field() -> None:
 
 def test_lenient_json_is_left_to_the_strict_parser() -> None:
     head = '{"request_id":"r","account_id":"a","model":"m","prompt":"p",'
-    for raw in (head + '"ts":NaN}', head + '"ts":"2026-05-04T10:00:00Z",}', head + '"ts":1e400}'):
+    ts = '"ts":"2026-05-04T10:00:00Z"'
+    top_level = [
+        head + '"ts":NaN}',
+        head + '"ts":1e400}',
+        head + '"ts":-Infinity}',
+        head + ts + ",}",
+        head + ts + " ,\n }",
+    ]
+    nested = [
+        head + ts + ', "extra": {"score": NaN}}',
+        head + ts + ', "extra": {"scores": [1, -inf]}}',
+        head + ts + ', "extra": {"big": 2.5E+308}}',
+        head + ts + ', "extra": {"list": [1, 2 , ]}}',
+        head + ts + ', "messages": [{"role": "user", "content": "x", "weight": nan}]}',
+        head + ts + ', "messages": [{"role": "user", "content": "x"} ,]}',
+    ]
+    for raw in top_level + nested:
+        with pytest.raises(orjson.JSONDecodeError):
+            orjson.loads(raw)
         store = RequestStore(duckdb.connect())
-        assert store.stage_lines([0], [1], [raw], "f.jsonl") == set()
+        assert store.stage_lines([0], [1], [raw], "f.jsonl") == set(), raw
+    # Words in strings are not values: an ordinary record that mentions them keeps the fast path.
+    finite = head + ts + ', "extra": {"score": 1.5, "note": "NaN, inf"}, "response": "x" , "status": 200}'
+    assert RequestStore(duckdb.connect()).stage_lines([0], [1], [finite], "f.jsonl") == {0}

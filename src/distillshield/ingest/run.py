@@ -9,6 +9,7 @@ quarantined, so the quarantine file always accounts for everything rejected.
 from __future__ import annotations
 
 import glob
+from collections import deque
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from contextlib import contextmanager
@@ -38,7 +39,7 @@ from distillshield.ingest.readers import (
     read_parquet,
     sniff,
 )
-from distillshield.ingest.store import RequestStore
+from distillshield.ingest.store import RequestStore, parse_lines
 from distillshield.progress import SILENT, Progress, Task
 from distillshield.records import REQUEST_COLUMNS
 from distillshield.settings import Settings
@@ -94,6 +95,7 @@ class _Batch:
         self.row_positions: list[int] = []
         self.raws: list[tuple[int, bytes]] = []  # (line, raw) by position in the batch
         self.rejects: list[_Reject] = []
+        self.parsed: pa.Table | None = None
 
     def validate(self, position: int, line: int, record: Any, raw: bytes, litellm: bool) -> None:
         """The per-record path: to_row accepts the record or names the field that breaks the spec."""
@@ -106,13 +108,20 @@ class _Batch:
         self.rows.append(row[:_SOURCE_FILE] + (self.name, line))
         self.row_positions.append(position)
 
+    def prepare(self, parser: duckdb.DuckDBPyConnection) -> None:
+        """Parse the raw lines in bulk on ``parser`` (a cursor of its own) and validate the rest with to_row."""
+        if not self.lines:
+            return
+        self.parsed = self._parse_lines(parser)
+        accepted = set(self.parsed.column("_pos").to_pylist())
+        for position, line, raw in self.lines:
+            if position not in accepted:
+                self._validate_line(position, line, raw)
+
     def write(self, store: RequestStore) -> tuple[int, int, list[_Reject]]:
-        """Stage and commit the batch; returns (inserted, duplicates, every rejection in line order)."""
-        if self.lines:
-            accepted = self._stage_lines(store)
-            for position, line, raw in self.lines:
-                if position not in accepted:
-                    self._validate_line(position, line, raw)
+        """Stage and commit the prepared batch; returns (inserted, duplicates, every rejection in line order)."""
+        if self.parsed is not None:
+            store.stage_parsed(self.parsed)
         store.stage_rows(self.rows, self.row_positions)
         inserted, duplicates, conflicts = store.commit()
         for position in conflicts:
@@ -120,8 +129,8 @@ class _Batch:
             self.rejects.append((line, "request_id", "duplicate request_id with different content", raw))
         return inserted, duplicates, sorted(self.rejects, key=lambda r: r[0])
 
-    def _stage_lines(self, store: RequestStore) -> set[int]:
-        """Hand the raw lines to the bulk SQL path; lines that are not UTF-8 stay for the fallback."""
+    def _parse_lines(self, parser: duckdb.DuckDBPyConnection) -> pa.Table:
+        """The bulk SQL path's rows; lines that are not UTF-8 are left for the fallback."""
         positions, lines, texts = [], [], []
         for position, line, raw in self.lines:
             try:
@@ -130,7 +139,7 @@ class _Batch:
                 continue
             positions.append(position)
             lines.append(line)
-        return store.stage_lines(positions, lines, texts, self.name)
+        return parse_lines(parser, positions, lines, texts, self.name)
 
     def _validate_line(self, position: int, line: int, raw: bytes) -> None:
         item = parse_json(line, raw)
@@ -140,24 +149,48 @@ class _Batch:
             self.validate(position, line, item.record, raw, False)
 
 
+@dataclass(frozen=True, slots=True)
+class _Workers:
+    """The two threads behind the reader: one parses batches in bulk on a DuckDB cursor of its own, the other
+    writes them through the store's connection, in the order the batches were read.
+
+    Why two: writing a batch (classify, insert, commit) and parsing the next touch
+    different connections, and DuckDB releases the GIL, so reading, parsing and
+    writing overlap on separate cores instead of one thread doing both in turn.
+    """
+
+    parser: Executor
+    cursor: duckdb.DuckDBPyConnection
+    writer: Executor
+
+
+def _write_when_prepared(prepared: Future[None], batch: _Batch, store: RequestStore) -> tuple[int, int, list[_Reject]]:
+    prepared.result()
+    return batch.write(store)
+
+
 class _FileIngest:
-    """The state of ingesting one file: the batch being filled, the one being written, counters and quarantine.
+    """The state of ingesting one file: the batch being filled, the ones being parsed and written, counters and
+    quarantine.
 
     Spec JSON lines are kept as text and validated a whole batch at a time by the
     store's bulk SQL path; lines it does not accept, and records from the other
-    readers, go through :func:`to_row`. One batch is written to DuckDB on a worker
-    thread while the next is read (DuckDB releases the GIL), and each batch's
-    rejections reach the quarantine, in line order, from this thread.
+    readers, go through :func:`to_row`. While this thread reads a batch, the one
+    before it is parsed and the one before that written (see :class:`_Workers`), and
+    each batch's rejections reach the quarantine, in line order, from this thread.
     """
 
+    #: Batches handed on and not yet collected: one being parsed, one being written.
+    IN_FLIGHT = 2
+
     def __init__(
-        self, path: Path, store: RequestStore, quarantine: QuarantineWriter, settings: Settings, writer: Executor
+        self, path: Path, store: RequestStore, quarantine: QuarantineWriter, settings: Settings, workers: _Workers
     ) -> None:
         self.path, self.name, self.store, self.quarantine = path, str(path), store, quarantine
-        self.settings, self.writer = settings, writer
+        self.settings, self.workers = settings, workers
         self.read = self.accepted = self.rejected = self.duplicates = 0
         self.batch = _Batch(self.name)
-        self.writing: Future[tuple[int, int, list[_Reject]]] | None = None
+        self.in_flight: deque[Future[tuple[int, int, list[_Reject]]]] = deque()
 
     def reject(self, line: int, field: str | None, reason: str, raw: bytes) -> None:
         self.read += 1
@@ -186,17 +219,22 @@ class _FileIngest:
             self.flush()
 
     def flush(self) -> None:
-        """Hand the filled batch to the writer (after the one before it is done) and start a new one."""
-        self.wait()
+        """Hand the filled batch on to be parsed, then written, and start a new one."""
         batch, self.batch = self.batch, _Batch(self.name)
-        self.writing = self.writer.submit(batch.write, self.store)
+        workers = self.workers
+        prepared = workers.parser.submit(batch.prepare, workers.cursor)
+        self.in_flight.append(workers.writer.submit(_write_when_prepared, prepared, batch, self.store))
+        while len(self.in_flight) > self.IN_FLIGHT:
+            self._collect(self.in_flight.popleft())
 
     def wait(self) -> None:
-        """Collect the batch being written: its counts, and its rejections into the quarantine."""
-        if self.writing is None:
-            return
-        inserted, duplicates, rejects = self.writing.result()
-        self.writing = None
+        """Collect every batch handed on."""
+        while self.in_flight:
+            self._collect(self.in_flight.popleft())
+
+    def _collect(self, written: Future[tuple[int, int, list[_Reject]]]) -> None:
+        """A written batch's counts, and its rejections into the quarantine."""
+        inserted, duplicates, rejects = written.result()
         self.accepted += inserted + duplicates
         self.duplicates += duplicates
         for line, name, reason, raw in rejects:
@@ -221,9 +259,9 @@ def ingest_file(
     quarantine: QuarantineWriter,
     settings: Settings,
     task: Task,
-    writer: Executor,
+    workers: _Workers,
 ) -> FileStats:
-    state = _FileIngest(path, store, quarantine, settings, writer)
+    state = _FileIngest(path, store, quarantine, settings, workers)
     position, done = Position(), 0
     try:
         items, kind = _items(path, fmt, state, position)
@@ -283,10 +321,13 @@ def ingest_paths(
     per_file = []
     with (
         QuarantineWriter(quarantine_path) as quarantine,
+        ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-parser") as parser,
         ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-writer") as writer,
+        con.cursor() as cursor,
         _transactions(con),
     ):
-        per_file = [ingest_file(f, fmt, store, quarantine, settings, task, writer) for f in files]
+        workers = _Workers(parser, cursor, writer)
+        per_file = [ingest_file(f, fmt, store, quarantine, settings, task, workers) for f in files]
     task.close()
     store_duplicates = store.duplicates
     return IngestStats(

@@ -31,16 +31,18 @@ _HASHED = [c for c in REQUEST_COLUMNS if c not in {"content_hash", "source_file"
 #: Unit and record separators cannot be confused with field text in a hash of one request's own fields.
 _HASH = "md5(concat_ws(chr(31), " + ", ".join(f"coalesce(CAST({c} AS VARCHAR), chr(30))" for c in _HASHED) + "))"
 
-_CLASSIFY = """
+#: The batch: rows from the bulk path, read where they lie in Arrow, and rows the Python validator built.
+_BATCH = "(SELECT * FROM parsed_rows UNION ALL SELECT * FROM staged)"
+_CLASSIFY = f"""
 WITH s AS (
   SELECT _pos, request_id, content_hash,
          row_number() OVER (PARTITION BY request_id ORDER BY _pos) AS k,
          first(content_hash ORDER BY _pos) OVER (PARTITION BY request_id) AS first_hash
-  FROM staged
+  FROM {_BATCH}
 ),
 stored AS (
   SELECT request_id, any_value(content_hash) AS content_hash
-  FROM requests SEMI JOIN staged USING (request_id) GROUP BY request_id
+  FROM requests SEMI JOIN {_BATCH} USING (request_id) GROUP BY request_id
 )
 SELECT s._pos,
        CASE WHEN stored.content_hash IS NULL AND s.k = 1 THEN 'new'
@@ -73,30 +75,23 @@ class RequestStore:
             f"CREATE OR REPLACE TEMP TABLE staged AS SELECT {_COLUMNS}, 0::BIGINT AS _pos FROM requests LIMIT 0"
         )
         self.staged = 0
+        self.parsed: list[pa.Table] = []
 
     def stage_lines(self, positions: list[int], lines: list[int], raws: list[str], source_file: str) -> set[int]:
         """Stage the spec JSON lines the bulk SQL path accepts; returns their positions (the rest need to_row)."""
-        if not raws:
-            return set()
-        batch = pa.table(
-            {
-                "_pos": pa.array(positions, pa.int64()),
-                "line": pa.array(lines, pa.int64()),
-                "raw": pa.array(raws, pa.string()),
-            }
-        )
-        self.con.register("raw_batch", batch)
-        try:
-            self.con.execute(
-                f"INSERT INTO staged SELECT * EXCLUDE (_pos) REPLACE ({_HASH} AS content_hash), _pos"
-                f" FROM ({FAST_ROWS})",
-                {"source_file": source_file},
-            )
-            accepted = self.con.execute("SELECT _pos FROM staged SEMI JOIN raw_batch USING (_pos)").fetchnumpy()["_pos"]
-        finally:
-            self.con.unregister("raw_batch")
-        self.staged += len(accepted)
-        return set(accepted.tolist())
+        parsed = parse_lines(self.con, positions, lines, raws, source_file)
+        self.stage_parsed(parsed)
+        return set(parsed.column("_pos").to_pylist())
+
+    def stage_parsed(self, parsed: pa.Table) -> None:
+        """Stage rows that :func:`parse_lines` built (on this or another connection).
+
+        They stay in Arrow until :meth:`commit` inserts them: copying them into the
+        staged table first had cost as much as the insert itself.
+        """
+        if parsed.num_rows:
+            self.parsed.append(parsed)
+            self.staged += parsed.num_rows
 
     def stage_rows(self, rows: list[tuple[Any, ...]], positions: list[int]) -> None:
         """Stage rows built by to_row (in REQUEST_COLUMNS order; their content_hash is recomputed)."""
@@ -121,20 +116,27 @@ class RequestStore:
         """Insert the staged batch; returns (inserted, duplicates, positions of conflicting rows)."""
         if not self.staged:
             return 0, 0, []
+        parsed = pa.concat_tables(self.parsed) if self.parsed else self._no_parsed_rows()
+        self.con.register("parsed_rows", parsed)
         try:
             self.con.execute(f"CREATE OR REPLACE TEMP TABLE staged_status AS {_CLASSIFY}")
             status = self.con.execute("SELECT _pos, status FROM staged_status WHERE status <> 'new'").fetchall()
             # Nearly always every row is new: then the batch goes in as it is, with no join.
             keep = " WHERE _pos IN (SELECT _pos FROM staged_status WHERE status = 'new')" if status else ""
-            self.con.execute(f"INSERT INTO requests SELECT {_COLUMNS} FROM staged{keep}")
+            self.con.execute(f"INSERT INTO requests SELECT {_COLUMNS} FROM {_BATCH}{keep}")
             total = self.staged
         finally:
+            self.con.unregister("parsed_rows")
             self._reset()
         self._maybe_commit(total - len(status))
         conflicts = sorted(pos for pos, kind in status if kind == "conflict")
         duplicates = len(status) - len(conflicts)
         self.duplicates += duplicates
         return total - len(status), duplicates, conflicts
+
+    def _no_parsed_rows(self) -> pa.Table:
+        table: pa.Table = self.con.sql("SELECT * FROM staged LIMIT 0").to_arrow_table()
+        return table
 
     def _maybe_commit(self, inserted: int) -> None:
         self.uncommitted += inserted
@@ -147,3 +149,27 @@ class RequestStore:
         """Insert ``rows``; returns (inserted, duplicates, positions of conflicting rows)."""
         self.stage_rows(rows, list(range(len(rows))))
         return self.commit()
+
+
+def parse_lines(
+    con: duckdb.DuckDBPyConnection, positions: list[int], lines: list[int], raws: list[str], source_file: str
+) -> pa.Table:
+    """The rows of the lines that the bulk SQL path accepts, hashed, with their batch positions (``_pos``).
+
+    Reads nothing from the database, so it can run on a cursor of its own while the
+    store's connection writes the batch before (see ingest.run).
+    """
+    batch = pa.table(
+        {
+            "_pos": pa.array(positions, pa.int64()),
+            "line": pa.array(lines, pa.int64()),
+            "raw": pa.array(raws, pa.string()),
+        }
+    )
+    con.register("raw_batch", batch)
+    try:
+        query = f"SELECT * EXCLUDE (_pos) REPLACE ({_HASH} AS content_hash), _pos FROM ({FAST_ROWS})"
+        table: pa.Table = con.sql(query, params={"source_file": source_file}).to_arrow_table()
+        return table
+    finally:
+        con.unregister("raw_batch")

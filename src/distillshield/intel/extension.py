@@ -12,9 +12,10 @@ import json
 from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import jsonschema
+if TYPE_CHECKING:
+    import jsonschema
 
 EXTENSION_ID = "extension-definition--54cdd689-1921-49f2-996b-8e4fe5cc9e49"
 EXTENSION_VERSION = "1.0.0"
@@ -36,6 +37,10 @@ def extension_schema() -> dict[str, Any]:
 
 @cache
 def _payload_validator() -> jsonschema.protocols.Validator:
+    # Imported here: its format checkers take over a second to import, which every
+    # distillshield command paid at start-up while only exports validate payloads.
+    import jsonschema
+
     schema = extension_schema()
     payload_schema = schema["$defs"]["payload"] | {"$defs": schema["$defs"]}
     validator_class = jsonschema.validators.validator_for(schema)
