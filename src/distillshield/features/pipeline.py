@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import pyarrow as pa
 
 from distillshield.db import execute, query_arrow, query_scalar
 from distillshield.engines import Connection, as_engine
+from distillshield.engines.duck import DuckDBEngine
 from distillshield.features import sql
 from distillshield.features.content.base import ContentDetector
 from distillshield.features.frame import AccountFrame
@@ -84,10 +87,34 @@ def compute_features(
     replay scores every distinct prompt once, then computes features per cut-off).
     """
     if score_content:
-        score_distinct_texts(con, detectors, progress)
-    build_templates(con, settings)
+        _score_while_templates_build(con, detectors, settings, progress)
+    else:
+        build_templates(con, settings)
     aggregates, columns = sql.content_aggregates([d.name for d in detectors], [d.threshold for d in detectors])
     execute(con, sql.ACCOUNT_FEATURES.format(content_aggregates=aggregates, content_columns=columns))
     # Ordered here: a table's row order is not kept by DuckDB (preserve_insertion_order off) nor by Spark,
     # and the frame's order decides account indices, hence community and campaign numbering.
     return AccountFrame.from_arrow(query_arrow(con, "SELECT * FROM account_features ORDER BY account_id"))
+
+
+def _score_while_templates_build(
+    con: Connection, detectors: list[ContentDetector], settings: Settings, progress: Progress
+) -> None:
+    """Score prompts and build templates; on DuckDB at the same time, on a cursor of the scorer's own.
+
+    Why: scoring is numpy in this process and template building is DuckDB SQL, each
+    mostly on one core, and neither reads the other's tables. Side by side they take
+    the time of the longer (at 1M requests: 9 s of scoring beside 7 s of templates).
+    Spark already spreads each over its executors, so there they run in turn.
+    """
+    engine = as_engine(con)
+    if not isinstance(engine, DuckDBEngine):
+        score_distinct_texts(con, detectors, progress)
+        build_templates(con, settings)
+        return
+    with engine.con.cursor() as cursor, ThreadPoolExecutor(1, thread_name_prefix="content-scoring") as pool:
+        scoring = pool.submit(score_distinct_texts, DuckDBEngine(cursor), detectors, progress)
+        try:
+            build_templates(con, settings)
+        finally:
+            scoring.result()
