@@ -1,12 +1,13 @@
 """Write validated rows into the DuckDB ``requests`` table in columnar batches, idempotently.
 
-A batch is gathered in a ``staged`` table, from the bulk SQL path
-(:mod:`distillshield.ingest.bulk`) and from rows the Python validator built, in
-file order. One SQL statement then classifies each staged row as new, a
-duplicate of what is stored (same request_id and content hash: skipped,
-counted), or a conflict (same request_id, other content: quarantined). The
-comparison runs in DuckDB against the table, so memory does not grow with the
-number of request ids seen.
+A batch is gathered from the bulk SQL path (:mod:`distillshield.ingest.bulk`,
+kept in Arrow) and from rows the Python validator built (a ``staged`` table),
+each row with its position in the file. Each row is new, a duplicate of what is
+stored (same request_id and content hash: skipped, counted), or a conflict (same
+request_id, other content: quarantined). A set of the stored ids' hashes
+(:mod:`distillshield.ingest.seen`, 8 bytes an id) shows at once that nearly every
+batch is wholly new; only a batch with a possible repeat is classified exactly,
+by one SQL statement against the table.
 
 The content hash is computed here, in SQL, from the validated row (every spec
 field, ``extra`` included; nested JSON in DuckDB's compact form), so a record
@@ -21,6 +22,7 @@ import duckdb
 import pyarrow as pa
 
 from distillshield.ingest.bulk import FAST_ROWS
+from distillshield.ingest.seen import Keys, SeenKeys
 from distillshield.records import REQUEST_COLUMNS, REQUEST_SCHEMA, requests_table_ddl
 
 _COLUMNS = ", ".join(REQUEST_COLUMNS)
@@ -68,6 +70,7 @@ class RequestStore:
         self.in_transactions = in_transactions
         self.uncommitted = 0
         con.execute(requests_table_ddl())
+        self.seen = SeenKeys(self._keys("requests"))
         self._reset()
 
     def _reset(self) -> None:
@@ -119,11 +122,12 @@ class RequestStore:
         parsed = pa.concat_tables(self.parsed) if self.parsed else self._no_parsed_rows()
         self.con.register("parsed_rows", parsed)
         try:
-            self.con.execute(f"CREATE OR REPLACE TEMP TABLE staged_status AS {_CLASSIFY}")
-            status = self.con.execute("SELECT _pos, status FROM staged_status WHERE status <> 'new'").fetchall()
+            keys = self._keys(_BATCH)
+            status = self._classify() if self.seen.any_of(keys) else []
             # Nearly always every row is new: then the batch goes in as it is, with no join.
             keep = " WHERE _pos IN (SELECT _pos FROM staged_status WHERE status = 'new')" if status else ""
             self.con.execute(f"INSERT INTO requests SELECT {_COLUMNS} FROM {_BATCH}{keep}")
+            self.seen.add(keys)
             total = self.staged
         finally:
             self.con.unregister("parsed_rows")
@@ -133,6 +137,19 @@ class RequestStore:
         duplicates = len(status) - len(conflicts)
         self.duplicates += duplicates
         return total - len(status), duplicates, conflicts
+
+    def _classify(self) -> list[tuple[int, str]]:
+        """The exact path: each row of the batch that is not new, against the table and the batch itself."""
+        self.con.execute(f"CREATE OR REPLACE TEMP TABLE staged_status AS {_CLASSIFY}")
+        status: list[tuple[int, str]] = self.con.execute(
+            "SELECT _pos, status FROM staged_status WHERE status <> 'new'"
+        ).fetchall()
+        return status
+
+    def _keys(self, rows: str) -> Keys:
+        """DuckDB's 64-bit hash of each request_id in ``rows`` (a table or a parenthesised query)."""
+        keys: Keys = self.con.execute(f"SELECT hash(request_id) AS k FROM {rows}").fetchnumpy()["k"]
+        return keys
 
     def _no_parsed_rows(self) -> pa.Table:
         table: pa.Table = self.con.sql("SELECT * FROM staged LIMIT 0").to_arrow_table()
