@@ -169,7 +169,11 @@ class RequestStore:
 
 
 def parse_lines(
-    con: duckdb.DuckDBPyConnection, positions: list[int], lines: list[int], raws: list[str], source_file: str
+    con: duckdb.DuckDBPyConnection,
+    positions: list[int],
+    lines: list[int],
+    raws: list[str] | pa.StringArray,
+    source_file: str,
 ) -> pa.Table:
     """The rows of the lines that the bulk SQL path accepts, hashed, with their batch positions (``_pos``).
 
@@ -180,7 +184,7 @@ def parse_lines(
         {
             "_pos": pa.array(positions, pa.int64()),
             "line": pa.array(lines, pa.int64()),
-            "raw": pa.array(raws, pa.string()),
+            "raw": raws if isinstance(raws, pa.Array) else pa.array(raws, pa.string()),
         }
     )
     con.register("raw_batch", batch)
