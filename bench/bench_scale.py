@@ -33,9 +33,11 @@ POINTS = HERE / "out" / "scale-points.json"
 
 
 def tiled_log(base: Path, copies: int) -> tuple[Path, int]:
-    """``copies`` renamed repetitions of ``base``, gzip level 1 (written once, then reused)."""
-    if copies == 1:
-        return base, _count_lines(base)
+    """``copies`` renamed repetitions of ``base``, gzip level 1 (written once, then reused).
+
+    One copy is tiled too, so that every size is the same kind of file: the
+    simulator writes gzip level 5, and a level-1 file has a quarter more bytes to read.
+    """
     path = base.parent / f"tiled-{copies}.jsonl.gz"
     if not path.exists():
         partial = path.with_suffix(".partial")
