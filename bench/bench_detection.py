@@ -22,6 +22,7 @@ from collections.abc import Callable
 from datetime import timedelta
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 import scipy.sparse as sp
 import sklearn
@@ -147,11 +148,13 @@ def scan_variant(name: str, evasion: Evasion, scale: float, seed: int) -> dict[s
 
 def quality_block(scale: float, variant_scale: float, seed: int) -> None:
     lines = []
+    per_variant: dict[str, dict[str, dict[str, Any]]] = {}
     for name, evasion in VARIANTS.items():
         result = scan_variant(name, evasion, scale if name == "plain" else variant_scale, seed)
         figures: dict = result["figures"]  # type: ignore[assignment]
         overall = figures["overall"]
         per = {a["archetype"]: a for a in figures["archetypes"]}
+        per_variant[name] = per
         worst_hard = max(float(per[a]["false_positive_rate"] or 0) for a in HARD_NEGATIVES if a in per)
         pools = [per[a]["recall"] for a in ("throwaway_pool", "low_and_slow") if a in per]
         lines.append(
@@ -166,7 +169,30 @@ def quality_block(scale: float, variant_scale: float, seed: int) -> None:
         "| campaigns | scale | F1 | precision | recall | FPR overall | worst hard-negative FPR | "
         "min recall (pool, low-and-slow) | campaign ARI |\n|---|---|---|---|---|---|---|---|---|\n"
         + "\n".join(lines)
-        + "\n",
+        + "\n\n"
+        + archetype_table(per_variant),
+    )
+
+
+def archetype_table(per_variant: dict[str, dict[str, dict[str, Any]]]) -> str:
+    """Per archetype and variant: recall of a distiller archetype, false-positive rate of a benign one."""
+    archetypes = sorted({a for per in per_variant.values() for a in per})
+    header = "| archetype | measure | " + " | ".join(per_variant) + " |\n|---|---|" + "---|" * len(per_variant) + "\n"
+
+    def cell(row: dict[str, Any] | None, measure: str) -> str:
+        if row is None or row[measure] is None:
+            return "–"
+        hits = row["tp"] if measure == "recall" else row["fp"]
+        return f"{row[measure]:.3f} ({hits}/{row['tp'] + row['fn'] if measure == 'recall' else row['fp'] + row['tn']})"
+
+    rows = []
+    for archetype in archetypes:
+        label = next(per[archetype]["label"] for per in per_variant.values() if archetype in per)
+        measure = "false_positive_rate" if label == "benign" else "recall"
+        cells = " | ".join(cell(per.get(archetype), measure) for per in per_variant.values())
+        rows.append(f"| {archetype} | {'FPR' if label == 'benign' else 'recall'} | {cells} |")
+    return (
+        "Per archetype (`distiller` verdicts; in brackets, hits over accounts):\n\n" + header + "\n".join(rows) + "\n"
     )
 
 

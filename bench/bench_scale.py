@@ -12,7 +12,7 @@ bench/scaling.png.
 Each size's measurement is also kept in bench/out/scale-points.json; ``--remeasure 1`` measures only those
 copies again and takes the other sizes from that file (a 10M-request run takes a while).
 
-Usage: python bench/bench_scale.py [--scale 7] [--seed 5] [--copies 1,10] [--remeasure 1]
+Usage: python bench/bench_scale.py [--scale 7] [--seed 5] [--copies 1,10] [--remeasure 1] [--small-runs 3]
 """
 
 from __future__ import annotations
@@ -20,11 +20,13 @@ from __future__ import annotations
 import argparse
 import gzip
 import json
+import statistics
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
-from bench_scan import FLOOR, HERE, ensure_log, run_child
+from bench_scan import FLOOR, HERE, ensure_log, run_child_usage
 from results import machine, write_block
 
 #: Byte prefixes that make a copy's identifiers its own (the simulator's id formats).
@@ -63,13 +65,32 @@ def _count_lines(path: Path) -> int:
         return sum(1 for line in f if line.strip())
 
 
-def measure(log: Path) -> dict[str, float]:
-    floor_wall, floor_rss = run_child([sys.executable, "-c", FLOOR, str(log)])
+def measure(log: Path, runs: int) -> dict[str, Any]:
+    """Medians over ``runs`` alternating floor and scan runs (peak RSS: the largest), and each run's scan time."""
+    taken: list[dict[str, float]] = [_measure_once(log) for _ in range(runs)]
+    result: dict[str, Any] = {k: statistics.median(t[k] for t in taken) for k in taken[0]}
+    result["scan_rss_mib"] = max(t["scan_rss_mib"] for t in taken)
+    result["floor_rss_mib"] = max(t["floor_rss_mib"] for t in taken)
+    result["runs"] = runs
+    result["scan_s_each"] = [round(t["scan_s"], 1) for t in taken]
+    return result
+
+
+def _measure_once(log: Path) -> dict[str, float]:
+    floor_wall, floor_rss, floor_cpu = run_child_usage([sys.executable, "-c", FLOOR, str(log)])
     with tempfile.TemporaryDirectory(dir=HERE / "out") as out:
         cmd = [sys.executable, "-m", "distillshield", "scan", str(log), "--out", out, "--quiet", "--no-html"]
-        wall, rss = run_child(cmd)
+        wall, rss, cpu = run_child_usage(cmd)
         stages = json.loads((Path(out) / "run.json").read_text())["timings_s"]
-    return {"floor_s": floor_wall, "floor_rss_mib": floor_rss, "scan_s": wall, "scan_rss_mib": rss, **stages}
+    return {
+        "floor_s": floor_wall,
+        "floor_rss_mib": floor_rss,
+        "floor_cpu_s": floor_cpu,
+        "scan_s": wall,
+        "scan_rss_mib": rss,
+        "scan_cpu_s": cpu,
+        **stages,
+    }
 
 
 def plot(points: list[tuple[int, dict[str, float]]], path: Path) -> None:
@@ -93,28 +114,34 @@ def plot(points: list[tuple[int, dict[str, float]]], path: Path) -> None:
     fig.savefig(path, dpi=120)
 
 
-def report(points: list[tuple[int, dict[str, float]]], scale: float, seed: int, copies: list[int]) -> str:
+def report(points: list[tuple[int, dict[str, Any]]], command: str) -> str:
     lines = [
-        "| requests | scan s | floor s | scan / floor | scan peak RSS MiB | floor peak RSS MiB | ingest s | "
-        "features s | detect s | requests/s |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "| requests | runs | scan s | scan CPU s | floor s | scan / floor | scan peak RSS MiB | floor peak RSS MiB | "
+        "ingest s | features s | detect s | requests/s |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for n, r in points:
         lines.append(
-            f"| {n:,} | {r['scan_s']:.1f} | {r['floor_s']:.1f} | {r['scan_s'] / r['floor_s']:.1f}× | "
-            f"{r['scan_rss_mib']:,.0f} | {r['floor_rss_mib']:,.0f} | {r.get('ingest', 0):.1f} | "
-            f"{r.get('features', 0):.1f} | {r.get('detect', 0):.1f} | {n / r['scan_s']:,.0f} |"
+            f"| {n:,} | {r.get('runs', 1):.0f} | {r['scan_s']:.1f} | {r.get('scan_cpu_s', 0):.0f} | "
+            f"{r['floor_s']:.1f} | {r['scan_s'] / r['floor_s']:.1f}× | {r['scan_rss_mib']:,.0f} | "
+            f"{r['floor_rss_mib']:,.0f} | {r.get('ingest', 0):.1f} | {r.get('features', 0):.1f} | "
+            f"{r.get('detect', 0):.1f} | {n / r['scan_s']:,.0f} |"
         )
     (n1, r1), (nk, rk) = points[0], points[-1]
     growth = (rk["scan_s"] / r1["scan_s"]) / (nk / n1)
+    cpu = (rk["scan_cpu_s"] / r1["scan_cpu_s"]) / (nk / n1) if r1.get("scan_cpu_s") and rk.get("scan_cpu_s") else None
+    each = "; ".join(f"{n:,}: {', '.join(map(str, r['scan_s_each']))} s" for n, r in points if "scan_s_each" in r)
     return (
         "## Scaling from 1M to 10M requests\n\n"
-        f"`python bench/bench_scale.py --scale {scale:g} --seed {seed} --copies {','.join(map(str, copies))}` "
-        f"({machine()}): the simulated log and renamed copies of it (see the script); one run per size, "
-        "floor and scan alternating; peak RSS from the kernel's accounting of each child.\n\n"
+        f"`{command}` ({machine()}): the simulated log and renamed copies of it (see the script); floor and scan "
+        "alternating, medians where a size ran more than once; peak RSS and CPU time (user + system, all threads) "
+        "from the kernel's accounting of each child.\n\n"
         + "\n".join(lines)
-        + f"\n\nTime per request at the largest size relative to the smallest: {growth:.2f} "
-        "(1.00 is linear; below 1 means fixed costs amortised). Plot: `bench/scaling.png`.\n"
+        + f"\n\nTime per request at the largest size relative to the smallest: {growth:.2f} wall"
+        + (f", {cpu:.2f} CPU" if cpu is not None else "")
+        + " (1.00 is linear; below 1 means fixed costs amortised). Each scan run: "
+        + each
+        + ". Plot: `bench/scaling.png`.\n"
     )
 
 
@@ -124,6 +151,9 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=5)
     parser.add_argument("--copies", default="1,10", help="comma-separated numbers of copies of the base log")
     parser.add_argument("--remeasure", default=None, help="measure only these copies; reuse the rest")
+    parser.add_argument(
+        "--small-runs", type=int, default=3, help="runs at the smallest size (one scan there varies by ~10%%)"
+    )
     args = parser.parse_args()
     copies = [int(c) for c in args.copies.split(",")]
     again = copies if args.remeasure is None else [int(c) for c in args.remeasure.split(",")]
@@ -134,12 +164,14 @@ def main() -> None:
     for k in copies:
         log, requests = tiled_log(base, k)
         if k in again or str(k) not in saved:
-            saved[str(k)] = {"requests": requests, **measure(log)}
+            runs = args.small_runs if k == min(copies) else 1
+            saved[str(k)] = {"requests": requests, **measure(log, runs)}
             POINTS.write_text(json.dumps(saved, indent=1))
         print(json.dumps(saved[str(k)]), flush=True)
         point = dict(saved[str(k)])
         points.append((int(point.pop("requests")), point))
-    write_block("scale-benchmark", report(points, args.scale, args.seed, copies))
+    command = f"python bench/bench_scale.py --scale {args.scale:g} --seed {args.seed} --copies {args.copies}"
+    write_block("scale-benchmark", report(points, command + f" --small-runs {args.small_runs}"))
     plot(points, HERE / "scaling.png")
 
 

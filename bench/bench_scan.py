@@ -41,13 +41,19 @@ print(len(rows))
 
 def run_child(argv: list[str]) -> tuple[float, float]:
     """Wall seconds and peak RSS (MiB) of one child process, from the kernel's own accounting."""
+    wall, rss, _ = run_child_usage(argv)
+    return wall, rss
+
+
+def run_child_usage(argv: list[str]) -> tuple[float, float, float]:
+    """Wall seconds, peak RSS (MiB) and CPU seconds (user + system) of one child process."""
     start = time.perf_counter()
     proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - start
     if os.waitstatus_to_exitcode(status) not in (0, 1):
         raise SystemExit(f"{argv[:4]} failed: {proc.stderr.read().decode() if proc.stderr else ''}")
-    return wall, usage.ru_maxrss / 1024
+    return wall, usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime
 
 
 def ensure_log(scale: float, seed: int) -> tuple[Path, int]:

@@ -59,6 +59,7 @@ class TextScorer:
 def build_templates(con: Connection, settings: Settings) -> None:
     """Find prompt parts shared by several accounts (tables request_templates, templates, account_templates)."""
     execute(con, sql.PROMPT_FACTS)
+    execute(con, sql.PROMPT_PIECES)
     execute(con, sql.REQUEST_TEMPLATES)
     cluster_templates(con, settings)  # near-duplicate pieces share one key from here on
     execute(

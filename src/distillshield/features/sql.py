@@ -34,37 +34,41 @@ FROM requests GROUP BY 1
 
 CONTENT_SCORES_DDL = "CREATE OR REPLACE TABLE content_scores (text_key UBIGINT{columns})"
 
-#: Template keys per request: the normalised system prompt (long ones only: "You
-#: are a helpful assistant." is everyone's), and the head and tail of long user
-#: prompts, which is where fixed instruction blocks and wrappers sit.
+#: Template pieces of each distinct prompt pair: the normalised system prompt (long ones only: "You are a
+#: helpful assistant." is everyone's), and the head and tail of long user prompts, which is where fixed
+#: instruction blocks and wrappers sit. Per pair, not per request: the normalised texts stay in this small
+#: table, and the per-request tables below carry keys only (at 10M requests, carrying the texts through
+#: the request join spilled gigabytes past the memory limit and took 13x the time of 1M).
+PROMPT_PIECES = """
+CREATE OR REPLACE TABLE prompt_pieces AS
+SELECT text_key, 'system' AS kind, md5(sys_norm) AS template_key, left(sys_norm, 160) AS sample, user_key
+FROM prompt_facts WHERE length(sys_norm) >= 80
+UNION ALL
+SELECT text_key, 'prefix', md5(left(user_norm, 100)), left(user_norm, 160), user_key
+FROM prompt_facts WHERE length(user_norm) >= 220
+UNION ALL
+SELECT text_key, 'suffix', md5(right(user_norm, 100)), right(user_norm, 160), user_key
+FROM prompt_facts WHERE length(user_norm) >= 220
+"""
+
+#: Template pieces per request; ``text_key`` here is the normalised user prompt's key.
 REQUEST_TEMPLATES = """
 CREATE OR REPLACE TABLE request_pieces AS
-WITH n AS (
-  SELECT r.account_id, r.request_id, f.sys_norm, f.user_norm, f.user_key
-  FROM requests r JOIN prompt_facts f ON f.text_key = hash(r.system_prompt, r.user_prompt)
-)
-SELECT account_id, request_id, 'system' AS kind, md5(sys_norm) AS template_key,
-       left(sys_norm, 160) AS sample, user_key AS text_key
-FROM n WHERE length(sys_norm) >= 80
-UNION ALL
-SELECT account_id, request_id, 'prefix', md5(left(user_norm, 100)), left(user_norm, 160), user_key
-FROM n WHERE length(user_norm) >= 220
-UNION ALL
-SELECT account_id, request_id, 'suffix', md5(right(user_norm, 100)), right(user_norm, 160), user_key
-FROM n WHERE length(user_norm) >= 220
+SELECT r.account_id, r.request_id, p.kind, p.template_key, p.user_key AS text_key
+FROM requests r JOIN prompt_pieces p ON p.text_key = hash(r.system_prompt, r.user_prompt)
 """
 
 # --- near-duplicate templates (features/templates.py): exact piece keys -> cluster keys ----------------------
 
 #: One row per exact template key with its normalised piece, for MinHash clustering in Python: system
-#: prompts from the distinct raw ones (few), heads and tails cut back out of ``sample``.
+#: prompts whole, heads and tails cut back out of ``sample``.
 TEMPLATE_PIECES = """
 SELECT 'system' AS kind, md5(sys_norm) AS template_key, min(sys_norm) AS piece
 FROM prompt_facts WHERE length(sys_norm) >= 80
 GROUP BY md5(sys_norm)
 UNION ALL
 SELECT kind, template_key, min(CASE WHEN kind = 'prefix' THEN left(sample, 100) ELSE right(sample, 100) END)
-FROM request_pieces WHERE kind <> 'system'
+FROM prompt_pieces WHERE kind <> 'system'
 GROUP BY kind, template_key
 """
 
@@ -72,9 +76,16 @@ GROUP BY kind, template_key
 #: ``template_clusters`` (kind, template_key, cluster_key) table, which lists only keys that change.
 REQUEST_TEMPLATES_CLUSTERED = """
 CREATE OR REPLACE TABLE request_templates AS
-SELECT p.account_id, p.request_id, p.kind, coalesce(c.cluster_key, p.template_key) AS template_key,
-       p.sample, p.text_key
+SELECT p.account_id, p.request_id, p.kind, coalesce(c.cluster_key, p.template_key) AS template_key, p.text_key
 FROM request_pieces p LEFT JOIN template_clusters c ON c.kind = p.kind AND c.template_key = p.template_key
+"""
+
+#: A readable sample of each (clustered) template, from the distinct pieces rather than the requests.
+TEMPLATE_SAMPLES = """
+CREATE OR REPLACE TABLE template_samples AS
+SELECT p.kind, coalesce(c.cluster_key, p.template_key) AS template_key, min(p.sample) AS sample
+FROM prompt_pieces p LEFT JOIN template_clusters c ON c.kind = p.kind AND c.template_key = p.template_key
+GROUP BY p.kind, coalesce(c.cluster_key, p.template_key)
 """
 
 # --- end of near-duplicate templates ---------------------------------------------------------------------
@@ -86,14 +97,16 @@ FROM request_pieces p LEFT JOIN template_clusters c ON c.kind = p.kind AND c.tem
 #: no variants, however many wrappers it appears under in all.
 TEMPLATES = """
 CREATE OR REPLACE TABLE templates AS
-SELECT kind, template_key, min(sample) AS sample,
-       count(DISTINCT account_id) AS n_accounts, count(*) AS n_requests,
-       count(DISTINCT text_key) AS n_texts
-FROM request_templates GROUP BY kind, template_key
-HAVING count(DISTINCT account_id) >= $min_accounts
-   AND (kind = 'system'
-        OR (count(DISTINCT text_key) >= $min_variants
-            AND count(DISTINCT account_id || '|' || text_key) >= $per_account * count(DISTINCT account_id)))
+SELECT g.kind, g.template_key, s.sample, g.n_accounts, g.n_requests, g.n_texts
+FROM (
+  SELECT kind, template_key, count(DISTINCT account_id) AS n_accounts, count(*) AS n_requests,
+         count(DISTINCT text_key) AS n_texts
+  FROM request_templates GROUP BY kind, template_key
+  HAVING count(DISTINCT account_id) >= $min_accounts
+     AND (kind = 'system'
+          OR (count(DISTINCT text_key) >= $min_variants
+              AND count(DISTINCT account_id || '|' || text_key) >= $per_account * count(DISTINCT account_id)))
+) g JOIN template_samples s USING (kind, template_key)
 """
 
 ACCOUNT_TEMPLATES = """
@@ -214,9 +227,16 @@ RELEASE_COLUMNS = (
 ACCOUNT_FEATURES = f"""
 CREATE OR REPLACE TABLE account_features AS
 WITH r AS (
-  SELECT q.*, {NETWORK} AS network, hour(ts) AS hour_utc, epoch(ts) AS t,
-         epoch(ts) - lag(epoch(ts)) OVER (PARTITION BY account_id ORDER BY ts) AS gap
+  SELECT q.*, {NETWORK} AS network, hour(ts) AS hour_utc, epoch(ts) AS t, hash(user_prompt) AS prompt_key
   FROM requests q
+),
+-- Inter-arrival gaps on two columns only: a window sort that dragged every feature column along
+-- (prompts included) was most of this statement and spilled past the memory limit at 10M requests.
+gaps AS (
+  SELECT account_id, coalesce(stddev_samp(gap) / nullif(avg(gap), 0), 0) AS gap_cv
+  FROM (SELECT account_id, epoch(ts) - lag(epoch(ts)) OVER (PARTITION BY account_id ORDER BY ts) AS gap
+        FROM requests)
+  GROUP BY account_id
 ),
 base AS (
   SELECT account_id,
@@ -234,8 +254,8 @@ base AS (
          avg(CASE WHEN coalesce(tool_calls, 0) > 0 THEN 1.0 ELSE 0.0 END) AS tool_call_share,
          avg(CASE WHEN n_user_turns > 1 THEN 1.0 ELSE 0.0 END) AS multi_turn_share,
          avg(CASE WHEN status = 429 THEN 1.0 ELSE 0.0 END) AS rate_limited_share,
-         count(DISTINCT user_prompt) / count(*) AS distinct_prompt_share,
-         coalesce(stddev_samp(gap) / nullif(avg(gap), 0), 0) AS gap_cv,
+         -- Distinct 64-bit hashes rather than texts: exact but for a collision, and eight bytes a row to keep.
+         count(DISTINCT prompt_key) / count(*) AS distinct_prompt_share,
          (min(t) - epoch(min(account_created_at))) / 3600.0 AS age_at_first_request_hours
   FROM r GROUP BY account_id
 ),
@@ -268,13 +288,14 @@ tmpl_share AS (
 ),
 {CAPABILITIES_CTE},
 {RELEASE_CTE}
-SELECT base.*, hours.hour_entropy, peak.peak_hour_requests,
+SELECT base.*, gaps.gap_cv, hours.hour_entropy, peak.peak_hour_requests,
        base.n_requests / greatest(base.n_active_days, 1) AS requests_per_active_day,
        coalesce(tmpl.max_template_accounts, 0) AS max_template_accounts,
        coalesce(tmpl.n_shared_templates, 0) AS n_shared_templates,
        coalesce(tmpl_share.templated_requests, 0) / base.n_requests AS templated_share{{content_columns}}
        {CAPABILITY_COLUMNS}{RELEASE_COLUMNS}
 FROM base
+JOIN gaps USING (account_id)
 JOIN hours USING (account_id)
 JOIN peak USING (account_id)
 LEFT JOIN content USING (account_id)

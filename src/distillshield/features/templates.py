@@ -311,4 +311,5 @@ def cluster_templates(con: Connection, settings: Settings) -> int:
     clusters = template_clusters(pieces, params) if params else CLUSTER_SCHEMA.empty_table()
     with registered(con, "template_clusters", clusters):
         execute(con, sql.REQUEST_TEMPLATES_CLUSTERED)
+        execute(con, sql.TEMPLATE_SAMPLES)
     return int(clusters.num_rows)

@@ -19,12 +19,31 @@ from distillshield.engines import Connection
 from distillshield.features.sql import NETWORK
 from distillshield.records import Signal
 
-_BASE = f"""
-SELECT r.*, {NETWORK} AS network,
-       (epoch(r.ts) - epoch(r.account_created_at)) / 3600.0 AS account_age_hours,
-       s.*
-FROM requests r LEFT JOIN content_scores s ON s.text_key = hash(r.system_prompt, r.user_prompt)
-"""
+#: How a derived field is computed from a request row ``r``; spec fields are read as they are, content
+#: detectors' scores from ``content_scores`` (``s``).
+_DERIVED = {
+    "network": NETWORK,
+    "account_age_hours": "(epoch(r.ts) - epoch(r.account_created_at)) / 3600.0",
+}
+
+
+def _base(rule: Rule) -> str:
+    """The requests a rule reads, with only the fields it names (and ``ts``).
+
+    Why narrow: the rule's selected rows are read twice (to measure the groups, then
+    to find the accounts in groups that fired), so the engine materialises them;
+    carrying every request column, or joining content scores a rule never reads,
+    spilled past the memory limit at 10M requests and grew faster than the log.
+    """
+    fields = {"account_id", *rule.group_by, *(f.field for f in rule.filters), *([rule.field] if rule.field else [])}
+    columns = ", ".join(f'{_DERIVED.get(name, _source(name))} AS "{name}"' for name in sorted(fields))
+    scores = any(name not in FIELDS for name in fields)
+    join = " LEFT JOIN content_scores s ON s.text_key = hash(r.system_prompt, r.user_prompt)" if scores else ""
+    return f"SELECT r.ts, {columns} FROM requests r{join}"
+
+
+def _source(name: str) -> str:
+    return f'r."{name}"' if name in FIELDS else f's."{name}"'
 
 
 #: time_bucket's default origin, 2000-01-03 00:00:00 UTC, in epoch seconds: windows stay where they always were.
@@ -50,17 +69,24 @@ def compile_rule(rule: Rule) -> tuple[str, dict[str, Any]]:
     measure = "count(*)" if rule.type == "event_count" else f'count(DISTINCT "{rule.field}")'
     bucket = f"floor((epoch(ts) - {_BUCKET_ORIGIN}) / {int(rule.timespan_s)})"
     query = f"""
-    WITH base AS ({_BASE}),
+    WITH base AS ({_base(rule)}),
     selected AS (SELECT *, {bucket} AS win FROM base WHERE {" AND ".join(where) or "TRUE"}),
     fired AS (
       SELECT {groups}, win, {measure} AS value FROM selected
       GROUP BY {groups}, win HAVING {measure} {OPERATORS[rule.condition_op]} $threshold
     )
+    """
+    if rule.group_by == ("account_id",):  # the groups are the accounts: no second pass over the requests
+        accounts = (
+            "SELECT account_id, max(value) AS value, count(DISTINCT win) AS windows FROM fired GROUP BY account_id"
+        )
+    else:
+        accounts = f"""
     SELECT s.account_id, max(f.value) AS value, count(DISTINCT f.win) AS windows
     FROM selected s JOIN fired f USING ({groups}, win)
     GROUP BY s.account_id
     """
-    return query, params
+    return query + accounts, params
 
 
 def rule_signals(con: Connection, rules: Sequence[Rule]) -> dict[str, list[Signal]]:
