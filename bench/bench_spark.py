@@ -5,7 +5,7 @@ repeat under new request ids when it makes fewer). Each scan runs as a child pro
 of the sum over the child and all its descendants (Spark's JVM is one), sampled with psutil every 50 ms. Results
 go to bench/RESULTS.md between the ``spark-benchmark`` markers, and to stdout as JSON.
 
-Usage: python bench/bench_spark.py [--rows 20000] [--master 'local[2]'] [--seed 5]
+Usage: python bench/bench_spark.py [--rows 20000] [--master 'local[2]'] [--seed 5] [--driver-memory 2g]
 """
 
 from __future__ import annotations
@@ -99,11 +99,11 @@ class Run:
     counts: dict[str, int]
 
 
-def measure(parquet: Path, engine: str, master: str) -> Run:
+def measure(parquet: Path, engine: str, master: str, driver_memory: str) -> Run:
     with tempfile.TemporaryDirectory(dir=HERE / "out") as out:
         cmd = [sys.executable, "-m", "distillshield", "scan", str(parquet), "--out", out, "--quiet", "--no-html"]
         if engine == "spark":
-            cmd += ["--engine", "spark", "--master", master]
+            cmd += ["--engine", "spark", "--master", master, "--spark-conf", f"spark.driver.memory={driver_memory}"]
         wall, rss = run_scan_child(cmd)
         run = json.loads((Path(out) / "run.json").read_text())
     return Run(round(wall, 1), round(rss), run["timings_s"], run["counts"])
@@ -114,26 +114,30 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=20_000, help="requests in the Parquet file")
     parser.add_argument("--master", default="local[2]", help="Spark master for the Spark run")
     parser.add_argument("--seed", type=int, default=5)
+    parser.add_argument(
+        "--driver-memory", default="2g", help="Spark driver heap (local mode runs the executors in it; 1M rows need 6g)"
+    )
     args = parser.parse_args()
     (HERE / "out").mkdir(exist_ok=True)
     parquet = ensure_parquet(args.rows, args.seed)
     load = os.getloadavg()[0]  # other work on the machine slows both engines, Spark's many small jobs most
     runs = {
-        "DuckDB": measure(parquet, "duckdb", args.master),
-        f"Spark {args.master}": measure(parquet, "spark", args.master),
+        "DuckDB": measure(parquet, "duckdb", args.master, args.driver_memory),
+        f"Spark {args.master}": measure(parquet, "spark", args.master, args.driver_memory),
     }
     print(
         json.dumps({"rows": args.rows, "machine": machine(), "load": load, **{k: asdict(v) for k, v in runs.items()}})
     )
-    write_block("spark-benchmark", _block(args.rows, args.master, runs, load))
+    write_block("spark-benchmark", _block(args.rows, args.master, args.driver_memory, runs, load))
 
 
-def _block(rows: int, master: str, runs: dict[str, Run], load: float) -> str:
+def _block(rows: int, master: str, driver_memory: str, runs: dict[str, Run], load: float) -> str:
     duck, spark = runs.values()
     lines = [
         f"## Spark local mode against DuckDB ({rows:,} requests, one Parquet file)",
         "",
-        f"Machine: {machine()}. Command: `python bench/bench_spark.py --rows {rows} --master '{master}'`."
+        f"Machine: {machine()}. Command: `python bench/bench_spark.py --rows {rows} --master '{master}'"
+        f" --driver-memory {driver_memory}`."
         f" Load average at the start: {load:.1f}. Peak RSS sums the scan process and its children (the JVM).",
         "",
         "| engine | wall | peak RSS | ingest | features | detect |",

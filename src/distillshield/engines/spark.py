@@ -37,6 +37,10 @@ LOCAL_CONF = {
     "spark.ui.enabled": "false",
     "spark.ui.showConsoleProgress": "false",
     "spark.sql.shuffle.partitions": "8",
+    # With adaptive execution (on by default) a shuffle starts this wide and is coalesced to partitions of
+    # about 64 MB: a small test log ends up in a few partitions, and 1M requests are not squeezed into 8
+    # blocks of over half a gigabyte that a 2 GB heap cannot read back from disk.
+    "spark.sql.adaptive.coalescePartitions.initialPartitionNum": "200",
     "spark.driver.memory": "2g",
 }
 

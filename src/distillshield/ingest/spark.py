@@ -183,7 +183,10 @@ def ingest_spark(
     settings = settings or Settings()
     files = [] if table else expand_inputs(paths)
     task = progress.task("Ingesting logs on Spark", total=None)
-    outcomes = engine.materialise("ingested", _read(engine, files, table, fmt, settings))
+    # Spread over the cluster before caching: a file is read by one task, and a big file as one cached
+    # partition is a block larger than an executor's heap (1M requests overflowed a 2 GB local driver).
+    spread = _read(engine, files, table, fmt, settings).repartition("_file", "source_line")
+    outcomes = engine.materialise("ingested", spread)
     engine.spark.sql("SELECT * FROM ingested WHERE _kind = 'row'").createOrReplaceTempView("ingested_rows")
     engine.execute(_CLASSIFY)
     engine.materialise("requests", engine.spark.sql(f"SELECT {_KEPT} FROM ingest_status WHERE k = 1"))
