@@ -57,7 +57,8 @@ class TextScorer:
 
 
 def build_templates(con: Connection, settings: Settings) -> None:
-    """Find prompt parts shared by several accounts (tables request_templates, templates, account_templates)."""
+    """Find prompt parts shared by several accounts (tables prompt_pieces, request_templates, templates,
+    account_templates)."""
     execute(con, sql.PROMPT_FACTS)
     execute(con, sql.PROMPT_PIECES)
     execute(con, sql.REQUEST_TEMPLATES)

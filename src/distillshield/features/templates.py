@@ -300,8 +300,8 @@ def kind_params(settings: Settings) -> dict[str, MinHashParams]:
 
 
 def cluster_templates(con: Connection, settings: Settings) -> int:
-    """Turn ``request_pieces`` into ``request_templates`` keyed by near-duplicate cluster; returns the
-    number of exact keys merged into another.
+    """Turn ``request_pieces`` into ``request_templates`` keyed by near-duplicate cluster, with a sample per
+    cluster in ``template_samples``; returns the number of exact keys merged into another.
 
     The engine returns the distinct pieces (one per exact key, so each is MinHashed once); the
     clustering runs here, in this process, and goes back as a small mapping table.

@@ -1,7 +1,7 @@
 """Template fingerprints that can be shared without the template's text.
 
 A template is the normalised system prompt, or the head or tail of long user prompts, that
-the features stage keys by ``md5`` (``features.sql.REQUEST_TEMPLATES``). Partners compute the
+the features stage keys by ``md5`` (``features.sql.PROMPT_PIECES``). Partners compute the
 same key from their own logs, so the keyed hash of that key matches exactly across providers.
 A keyed MinHash of the sample's word 3-shingles catches near-duplicates (a reworded wrapper);
 both the shingle hash and the permutations depend on the consortium key, so an outsider can
