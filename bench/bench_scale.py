@@ -21,12 +21,10 @@ import argparse
 import gzip
 import json
 import statistics
-import sys
-import tempfile
 from pathlib import Path
 from typing import Any
 
-from bench_scan import FLOOR, HERE, ensure_log, run_child_usage
+from bench_scan import HERE, ensure_log, measure_once
 from results import machine, write_block
 
 #: Byte prefixes that make a copy's identifiers its own (the simulator's id formats).
@@ -67,30 +65,13 @@ def _count_lines(path: Path) -> int:
 
 def measure(log: Path, runs: int) -> dict[str, Any]:
     """Medians over ``runs`` alternating floor and scan runs (peak RSS: the largest), and each run's scan time."""
-    taken: list[dict[str, float]] = [_measure_once(log) for _ in range(runs)]
+    taken = [measure_once(log, html=False) for _ in range(runs)]
     result: dict[str, Any] = {k: statistics.median(t[k] for t in taken) for k in taken[0]}
     result["scan_rss_mib"] = max(t["scan_rss_mib"] for t in taken)
     result["floor_rss_mib"] = max(t["floor_rss_mib"] for t in taken)
     result["runs"] = runs
     result["scan_s_each"] = [round(t["scan_s"], 1) for t in taken]
     return result
-
-
-def _measure_once(log: Path) -> dict[str, float]:
-    floor_wall, floor_rss, floor_cpu = run_child_usage([sys.executable, "-c", FLOOR, str(log)])
-    with tempfile.TemporaryDirectory(dir=HERE / "out") as out:
-        cmd = [sys.executable, "-m", "distillshield", "scan", str(log), "--out", out, "--quiet", "--no-html"]
-        wall, rss, cpu = run_child_usage(cmd)
-        stages = json.loads((Path(out) / "run.json").read_text())["timings_s"]
-    return {
-        "floor_s": floor_wall,
-        "floor_rss_mib": floor_rss,
-        "floor_cpu_s": floor_cpu,
-        "scan_s": wall,
-        "scan_rss_mib": rss,
-        "scan_cpu_s": cpu,
-        **stages,
-    }
 
 
 def plot(points: list[tuple[int, dict[str, float]]], path: Path) -> None:

@@ -39,12 +39,6 @@ print(len(rows))
 """
 
 
-def run_child(argv: list[str]) -> tuple[float, float]:
-    """Wall seconds and peak RSS (MiB) of one child process, from the kernel's own accounting."""
-    wall, rss, _ = run_child_usage(argv)
-    return wall, rss
-
-
 def run_child_usage(argv: list[str]) -> tuple[float, float, float]:
     """Wall seconds, peak RSS (MiB) and CPU seconds (user + system) of one child process."""
     start = time.perf_counter()
@@ -65,29 +59,40 @@ def ensure_log(scale: float, seed: int) -> tuple[Path, int]:
     return log, int(meta["counts"]["requests"]) if "requests" in meta.get("counts", {}) else int(meta["requests"])
 
 
-def measure(log: Path, runs: int) -> dict[str, float]:
-    floor_walls, floor_rss, scan_walls, scan_rss = [], [], [], []
-    stage_times: dict[str, list[float]] = {}
-    for _ in range(runs):
-        wall, rss = run_child([sys.executable, "-c", FLOOR, str(log)])
-        floor_walls.append(wall)
-        floor_rss.append(rss)
-        with tempfile.TemporaryDirectory(dir=HERE / "out") as out:
-            cmd = [sys.executable, "-m", "distillshield", "scan", str(log), "--out", out, "--quiet"]
-            wall, rss = run_child(cmd)
-            scan_walls.append(wall)
-            scan_rss.append(rss)
-            for stage, seconds in json.loads((Path(out) / "run.json").read_text())["timings_s"].items():
-                stage_times.setdefault(stage, []).append(seconds)
-    result = {
-        "floor_wall_s": statistics.median(floor_walls),
-        "floor_peak_rss_mib": max(floor_rss),
-        "scan_wall_s": statistics.median(scan_walls),
-        "scan_peak_rss_mib": max(scan_rss),
-        "ratio_scan_to_floor": statistics.median(s / f for s, f in zip(scan_walls, floor_walls, strict=True)),
+def measure_once(log: Path, *, html: bool = True) -> dict[str, float]:
+    """One floor run, then one scan of ``log``: wall seconds, peak RSS, CPU seconds and the scan's stage times."""
+    floor_wall, floor_rss, floor_cpu = run_child_usage([sys.executable, "-c", FLOOR, str(log)])
+    with tempfile.TemporaryDirectory(dir=HERE / "out") as out:
+        cmd = [sys.executable, "-m", "distillshield", "scan", str(log), "--out", out, "--quiet"]
+        wall, rss, cpu = run_child_usage(cmd if html else [*cmd, "--no-html"])
+        stages = json.loads((Path(out) / "run.json").read_text())["timings_s"]
+    return {
+        "floor_s": floor_wall,
+        "floor_rss_mib": floor_rss,
+        "floor_cpu_s": floor_cpu,
+        "scan_s": wall,
+        "scan_rss_mib": rss,
+        "scan_cpu_s": cpu,
+        **stages,
     }
-    result.update({f"stage_{k}_s": statistics.median(v) for k, v in stage_times.items()})
+
+
+def measure(log: Path, runs: int) -> dict[str, float]:
+    taken = [measure_once(log) for _ in range(runs)]
+    result = {
+        "floor_wall_s": statistics.median(t["floor_s"] for t in taken),
+        "floor_peak_rss_mib": max(t["floor_rss_mib"] for t in taken),
+        "scan_wall_s": statistics.median(t["scan_s"] for t in taken),
+        "scan_peak_rss_mib": max(t["scan_rss_mib"] for t in taken),
+        "ratio_scan_to_floor": statistics.median(t["scan_s"] / t["floor_s"] for t in taken),
+    }
+    stages = [k for k in taken[0] if k not in _MEASURED]
+    result.update({f"stage_{k}_s": statistics.median(t[k] for t in taken) for k in stages})
     return result
+
+
+#: The keys of :func:`measure_once` that are not stage times.
+_MEASURED = ("floor_s", "floor_rss_mib", "floor_cpu_s", "scan_s", "scan_rss_mib", "scan_cpu_s")
 
 
 def write_results(result: dict[str, float], requests: int, scale: float, seed: int, runs: int) -> None:
