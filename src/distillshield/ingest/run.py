@@ -138,8 +138,14 @@ class _Batch:
             # One UTF-8 check for the whole batch in Arrow, instead of a decode per line in Python.
             texts = pa.array(raws, pa.binary()).cast(pa.string())
         except pa.ArrowInvalid:
-            kept = [(p, n, r.decode()) for p, n, r in self.lines if _is_utf8(r)]
-            positions, lines, decoded = (list(column) for column in zip(*kept, strict=True)) if kept else ([], [], [])
+            positions, lines, decoded = [], [], []
+            for position, line, raw in self.lines:
+                try:
+                    decoded.append(raw.decode())
+                except UnicodeDecodeError:
+                    continue
+                positions.append(position)
+                lines.append(line)
             texts = pa.array(decoded, pa.string())
         return parse_lines(parser, positions, lines, texts, self.name)
 
@@ -149,14 +155,6 @@ class _Batch:
             self.rejects.append((line, item.field, item.reason, raw))
         else:
             self.validate(position, line, item.record, raw, False)
-
-
-def _is_utf8(raw: bytes) -> bool:
-    try:
-        raw.decode()
-    except UnicodeDecodeError:
-        return False
-    return True
 
 
 @dataclass(frozen=True, slots=True)
