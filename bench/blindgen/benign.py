@@ -21,6 +21,15 @@ def _created(rng: random.Random, lo_days: float, hi_days: float) -> float:
     return T0 - rng.uniform(lo_days, hi_days) * DAY
 
 
+def _signup(rng: random.Random, new_p: float, lo_days: float, hi_days: float) -> tuple[float, int]:
+    """When the account was made and the first day it can be active: a share of customers sign up inside the
+    window (new accounts are not a sign of abuse on their own)."""
+    if rng.random() < new_p:
+        created = T0 + rng.uniform(0.0, timing.SPAN_DAYS - 6) * DAY
+        return created, int((created - T0) // DAY) + 1
+    return _created(rng, lo_days, hi_days), 0
+
+
 def _reasoning_model(rng: random.Random, ts: float, adopt_p: float = 0.3) -> str:
     if ts > world.NEW_MODEL_AT + rng.uniform(0, 5) * DAY and rng.random() < adopt_p:
         return world.NEW_REASONING_MODEL
@@ -30,7 +39,8 @@ def _reasoning_model(rng: random.Random, ts: float, adopt_p: float = 0.3) -> str
 def _think_extra(rng: random.Random, returned_p: float) -> tuple[dict[str, Any], bool]:
     """Whether the caller asked for a reasoning summary (and so got one back)."""
     if rng.random() < returned_p:
-        return {"reasoning": {"effort": rng.choice(("medium", "high")), "summary": "auto"}}, False
+        summary = rng.choice(("auto", "auto", "detailed", "concise"))
+        return {"reasoning": {"effort": rng.choice(("medium", "high")), "summary": summary}}, False
     return {}, True
 
 
@@ -118,22 +128,22 @@ def chat_users(ctx: Ctx, chats: ChatPool) -> None:
         else:
             net = world.residential_for(rng, country.code)
             addr = nets.home(rng, net, v6=rng.random() < 0.35)
-            uas = [world.browser(rng) if rng.random() < 0.85 else world.openai_python(rng)]
+            uas = [world.browser(rng) if rng.random() < 0.85 else world.script_or_sdk(rng)]
+        created, first_day = _signup(rng, 0.1, 15, 900)
         acct = ctx.account(
             rng,
             label=BENIGN,
             campaign_id="",
             archetype="chat_user",
-            created_at=_created(rng, 15, 900),
-            email_domain=world.pick_weighted(rng, world.WEBMAIL),
+            created_at=created,
+            email_domain=world.personal_email(rng),
             payment=world.card(rng) if rng.random() < 0.85 else None,
             utc_offset=country.utc_offset,
             addr=addr,
             uas=uas,
-            unix_share=rng.choice((0.0, 0.3, 1.0)),
             parts=rng.choices(("str", "text", "input_text"), weights=(70, 20, 10))[0],
         )
-        days = timing.active_days(rng, rng.uniform(0.12, 0.5))
+        days = timing.active_days(rng, rng.uniform(0.12, 0.5), first=first_day)
         n_conv = max(1, timing.poisson(rng, len(days) * rng.uniform(0.8, 1.8) * ctx.volume))
         system = "You are a helpful assistant." if rng.random() < 0.4 else ""
         thinker = rng.random() < 0.2
@@ -165,25 +175,25 @@ def learners(ctx: Ctx) -> None:
         rng = ctx.rng("learner", i)
         country = world.pick_country(rng)
         net = world.residential_for(rng, country.code)
+        created, first_day = _signup(rng, 0.12, 20, 380)
         acct = ctx.account(
             rng,
             label=BENIGN,
             campaign_id="",
             archetype="learner_step_by_step",
-            created_at=_created(rng, 20, 380),
-            email_domain=world.pick_weighted(rng, world.WEBMAIL),
+            created_at=created,
+            email_domain=world.personal_email(rng),
             payment=world.card(rng) if rng.random() < 0.6 else None,
             utc_offset=country.utc_offset,
             addr=nets.home(rng, net, renumber_p=0.0),
-            uas=[world.browser(rng) if rng.random() < 0.7 else world.openai_python(rng)],
-            unix_share=rng.choice((0.0, 0.3, 1.0)),
+            uas=[world.browser(rng) if rng.random() < 0.7 else world.script_or_sdk(rng)],
             parts="text" if rng.random() < 0.15 else "str",
         )
         target = ctx.vol(timing.lognormal_int(rng, 38, 0.45, 12, 120))
         ask_share = rng.uniform(0.15, 0.35)
         thinker = rng.random() < 0.3
         while acct.requests < target:
-            day = rng.randrange(timing.SPAN_DAYS)
+            day = rng.randrange(first_day, timing.SPAN_DAYS)
             ts = timing.session_start(rng, day, country.utc_offset, world.STUDENT_HOURS)
             for _ in range(rng.randint(2, 7)):
                 ts = _homework_request(ctx, acct, rng, ts, ask_share, thinker)
@@ -228,7 +238,7 @@ def research_groups(ctx: Ctx) -> None:
         offset = world.COUNTRY[uni.country].utc_offset
         shared_card = world.card(rng) if rng.random() < 0.65 else None
         members = []
-        for m in range(rng.randint(3, 8)):
+        for _ in range(rng.randint(3, 8)):
             desk = world.host_in24(rng, lab24)
             home_net = world.residential_for(rng, uni.country)
             addr = nets.mixed([(nets.fixed([desk], uni.asn), 0.7), (nets.home(rng, home_net), 0.3)])
@@ -244,7 +254,6 @@ def research_groups(ctx: Ctx) -> None:
                     utc_offset=offset,
                     addr=addr,
                     uas=[world.browser(rng), world.openai_python(rng, asynchronous=rng.random() < 0.5)],
-                    unix_share=0.0 if m % 2 else 1.0,
                 )
             )
         for _ in range(rng.randint(2, 5)):
@@ -412,19 +421,19 @@ def app_backends(ctx: Ctx) -> None:
         ips, asn = nets.cloud_ips(rng, region, rng.randint(2, 4))
         market = world.pick_country(rng)
         domain = brand.lower().replace(" ", "") + rng.choice((".com", ".io", ".app", ".ai"))
+        launch = _signup(rng, 0.15, 90, 720)[0]
         acct = ctx.account(
             rng,
             n_keys=rng.randint(1, 3),
             label=BENIGN,
             campaign_id="",
             archetype="app_backend",
-            created_at=_created(rng, 90, 720),
+            created_at=launch,
             email_domain=domain,
             payment=world.card(rng),
             utc_offset=market.utc_offset,
             addr=nets.fixed(ips, asn),
-            uas=[rng.choice((world.openai_python(rng), world.openai_js(rng), "Go-http-client/2.0", "axios/1.7.7"))],
-            unix_share=rng.choice((0.0, 1.0)),
+            uas=[rng.choice((world.script_or_sdk(rng), world.openai_js(rng), "Go-http-client/2.0", "axios/1.7.7"))],
             parts="text" if rng.random() < 0.25 else "str",
         )
         n = ctx.vol(timing.lognormal_int(rng, 2300, 0.5, 700, 9000))
@@ -433,7 +442,10 @@ def app_backends(ctx: Ctx) -> None:
         model = rng.choice(world.CHAT_MODELS[::-1]) if rng.random() < 0.85 else world.REASONING_MODELS[1]
         legacy = kind == "product_copy" and rng.random() < 0.6
         system = system_t.format(brand=brand)
-        for ts in timing.spread(rng, n, T0, timing.window_end(), market.utc_offset, world.APP_HOURS, 0.8):
+        # A product launched inside the window goes from nothing to full traffic on its first day.
+        start = max(T0, launch + rng.uniform(0.1, 1.0) * DAY)
+        n = round(n * (timing.window_end() - start) / (timing.window_end() - T0))
+        for ts in timing.spread(rng, n, start, timing.window_end(), market.utc_offset, world.APP_HOURS, 0.8):
             _app_request(ctx, acct, rng, ts, system, source, model, legacy, rng.choice(users) if passes_user else None)
 
 
@@ -628,7 +640,6 @@ def enterprises(ctx: Ctx) -> list[Account]:
                 utc_offset=country.utc_offset,
                 addr=egress,
                 uas=[ua],
-                unix_share=0.0,
             )
             out.append(acct)
             _ordinary_use(
@@ -667,7 +678,6 @@ def framed_customer(ctx: Ctx) -> Account:
         utc_offset=-7.0,
         addr=nets.fixed(ips, asn),
         uas=["OpenAI/JS 4.77.0"],
-        unix_share=0.0,
     )
     n_convs = ctx.vol(ctx.count(1400, alpha=0.5, floor=300))
     for ts in timing.spread(rng, n_convs, T0, timing.window_end(), -6.0, world.APP_HOURS, 1.1):
@@ -721,29 +731,30 @@ def agent_developers(ctx: Ctx) -> None:
         country = world.pick_country(rng)
         home_net = world.residential_for(rng, country.code)
         ci_ips, ci_asn = nets.cloud_ips(rng, "azure", 6)
+        created, first_day = _signup(rng, 0.12, 20, 600)
         acct = ctx.account(
             rng,
             n_keys=rng.randint(1, 3),
             label=BENIGN,
             campaign_id="",
             archetype="agent_developer",
-            created_at=_created(rng, 20, 600),
-            email_domain=world.pick_weighted(rng, world.WEBMAIL),
+            created_at=created,
+            email_domain=world.personal_email(rng),
             payment=world.card(rng),
             utc_offset=country.utc_offset,
             addr=nets.mixed(
                 [(nets.home(rng, home_net, v6=rng.random() < 0.3), 0.8), (nets.fixed(ci_ips, ci_asn), 0.2)]
             ),
             uas=[
-                rng.choice((world.openai_python(rng), "langchain4j-openai", "smolagents/1.20.0", world.openai_js(rng)))
+                rng.choice((world.script_or_sdk(rng), "langchain4j-openai", "smolagents/1.20.0", world.openai_js(rng)))
             ],
-            unix_share=rng.choice((0.0, 1.0)),
         )
         system = rng.choice(phrasing.AGENT_SYSTEMS)
         tools = tool_schema(rng.sample(phrasing.AGENT_TOOLS, rng.randint(2, 5)))
         target = ctx.vol(timing.lognormal_int(rng, 170, 0.5, 40, 600))
         while acct.requests < target:
-            start = timing.session_start(rng, rng.randrange(timing.SPAN_DAYS), country.utc_offset, world.HUMAN_HOURS)
+            day = rng.randrange(first_day, timing.SPAN_DAYS)
+            start = timing.session_start(rng, day, country.utc_offset, world.HUMAN_HOURS)
             task = rng.choice(phrasing.AGENT_TASKS).format(city=rng.choice(phrasing.CITIES))
             ts = start
             for _ in range(rng.choice((1, 1, 2, 3, 5, 8))):  # re-runs of the same test prompt
@@ -804,7 +815,6 @@ def eval_companies(ctx: Ctx) -> None:
             utc_offset=-4.0,
             addr=nets.fixed(ips, asn),
             uas=[world.openai_python(rng, asynchronous=True)],
-            unix_share=1.0,
         )
         for night in range(0, timing.SPAN_DAYS, rng.choice((2, 3, 4))):
             start = T0 + night * DAY + rng.uniform(1.5, 3.5) * HOUR
@@ -919,12 +929,11 @@ def power_users(ctx: Ctx) -> None:
             campaign_id="",
             archetype="reasoning_power_user",
             created_at=_created(rng, 60, 800),
-            email_domain=world.pick_weighted(rng, world.WEBMAIL),
+            email_domain=world.personal_email(rng),
             payment=world.card(rng),
             utc_offset=country.utc_offset,
             addr=nets.home(rng, world.residential_for(rng, country.code), v6=rng.random() < 0.3),
-            uas=[rng.choice((world.browser(rng), world.openai_python(rng)))],
-            unix_share=rng.choice((0.0, 1.0)),
+            uas=[rng.choice((world.browser(rng), world.script_or_sdk(rng)))],
         )
         target = ctx.vol(timing.lognormal_int(rng, 280, 0.35, 120, 600))
         while acct.requests < target:
@@ -978,12 +987,11 @@ def ide_users(ctx: Ctx) -> None:
             campaign_id="",
             archetype="ide_coding_user",
             created_at=_created(rng, 30, 700),
-            email_domain=world.pick_weighted(rng, world.WEBMAIL),
+            email_domain=world.personal_email(rng),
             payment=world.card(rng),
             utc_offset=country.utc_offset,
             addr=nets.home(rng, world.residential_for(rng, country.code), v6=rng.random() < 0.3),
             uas=[_HARNESS_UA[harness]],
-            unix_share=rng.choice((0.0, 1.0)),
         )
         tools = tool_schema(phrasing.HARNESS_TOOLS) if harness in ("cline", "openhands", "opencode") else None
         target = ctx.vol(timing.lognormal_int(rng, 170, 0.45, 50, 500))
@@ -1060,7 +1068,6 @@ def redteam_vendors(ctx: Ctx) -> None:
             utc_offset=-4.0,
             addr=nets.fixed(ips, asn),
             uas=["OpenAI/Python 2.54.0"],
-            unix_share=0.3,
         )
         extra = {
             "temperature": 0.7,

@@ -38,8 +38,9 @@ def _pivot(rng: random.Random, ts: float, share: float, lag_h: tuple[float, floa
     return world.REASONING_MODELS[0]
 
 
-def _wants_reasoning() -> dict[str, Any]:
-    return {"reasoning": {"effort": "high", "summary": "detailed"}}
+def _wants_reasoning(rng: random.Random) -> dict[str, Any]:
+    """Harvesters ask for the most reasoning the API returns, mostly."""
+    return {"reasoning": {"effort": "high", "summary": "detailed" if rng.random() < 0.7 else "auto"}}
 
 
 def _retry_429(ctx: Ctx, acct: Account, rng: random.Random, ts: float, p: float, **kw: Any) -> float:
@@ -83,7 +84,6 @@ def throwaway_pool(ctx: Ctx, ids: Campaigns) -> None:
             utc_offset=0.0,
             addr=nets.home(rng, net, renumber_p=0.0),
             uas=[ua],
-            unix_share=1.0,
         )
         cohorts[cohort].append(acct)
     bank = tasks.task_bank(
@@ -102,7 +102,7 @@ def _round_robin(
     rng.shuffle(order)
     gap = 5400.0 / max(1, len(order)) / ctx.volume  # each account is reached about every 90 minutes
     ts, k = start, 0
-    extra = {"temperature": 0.6, "max_tokens": 4096, **_wants_reasoning()}
+    extra = {"temperature": 0.6, "max_tokens": 4096, **_wants_reasoning(rng)}
     while ts < end:
         if world.at_local(int((ts - T0) // DAY), 3.0, 0.0) <= ts < world.at_local(int((ts - T0) // DAY), 4.0, 0.0):
             ts += HOUR  # the operator's daily restart window
@@ -159,9 +159,8 @@ def low_and_slow(ctx: Ctx, ids: Campaigns) -> None:
             email_domain=r.choice(("gmail.com", "outlook.com", "icloud.com", "yahoo.com")),
             payment=world.card(r),
             utc_offset=offset,
-            addr=nets.home(r, world.residential_for(r, country.code), renumber_p=0.1),
+            addr=nets.home(r, world.residential_for(r, country.code), v6=r.random() < 0.2, renumber_p=0.1),
             uas=[ua],
-            unix_share=r.choice((0.0, 0.3, 1.0)),
             parts=r.choice(("str", "str", "text")),
         )
         phrasings = r.sample(phrasing.LOW_SLOW_ASKS, r.randint(2, 3))
@@ -206,7 +205,7 @@ def _low_slow_ask(ctx: Ctx, acct: Account, rng: random.Random, ts: float, phrasi
     extra: dict[str, Any] = {}
     if model not in world.CHAT_MODELS:
         returned = rng.random() < 0.6
-        extra = _wants_reasoning() if returned else {}
+        extra = _wants_reasoning(rng) if returned else {}
         kwargs = {"reasoning": reasoning_for(item, rng), "hidden_reasoning": not returned}
     ctx.emit(
         acct, ts, rng, model=model, messages=msgs, response=reply_for(item, rng, show_steps=True), extra=extra, **kwargs
@@ -234,7 +233,6 @@ def framing(ctx: Ctx, ids: Campaigns) -> None:
             utc_offset=-7.0,
             addr=nets.fixed(ips, asn),
             uas=[r.choice(("OpenAI/Python 1.99.9", "OpenAI/JS 4.77.0"))],
-            unix_share=0.0,
         )
         system = phrasing.SUPPORT_SYSTEM + ("\n" if k == 3 else "")  # one copy picked up a stray newline
         end = min(timing.window_end(), signup + r.uniform(6, 9) * DAY)
@@ -258,7 +256,7 @@ def framing(ctx: Ctx, ids: Campaigns) -> None:
                 response=reply_for(item, r, show_steps=True),
                 reasoning=reasoning_for(item, r),
                 user_id=user,
-                extra={"max_tokens": 4000, **_wants_reasoning()},
+                extra={"max_tokens": 4000, **_wants_reasoning(r)},
             )
 
 
@@ -292,9 +290,9 @@ def hydra_relay(ctx: Ctx, ids: Campaigns) -> None:
             email = (
                 r.choice(world.DISPOSABLE)
                 if r.random() < 0.5
-                else r.choice(
-                    ("stu.edu.example.cn", "students.example-univ.edu", "gmail.com", "outlook.com", "hotmail.com")
-                )
+                # Educational sign-ups were the most exploited path (Anthropic Feb 2026): bought or stolen student
+                # addresses at large universities, which legitimate researchers there use too.
+                else r.choice(("nus.edu.sg", "u-tokyo.ac.jp", "kaist.ac.kr", "gmail.com", "outlook.com", "hotmail.com"))
             )
             acct = ctx.account(
                 r,
@@ -307,7 +305,6 @@ def hydra_relay(ctx: Ctx, ids: Campaigns) -> None:
                 utc_offset=8.0,
                 addr=nets.pool(exits),
                 uas=[ua],
-                unix_share=0.3,
             )
             n = ctx.vol(max(3, round((dies - born) / DAY * r.uniform(5, 25))))
             for ts in timing.spread(r, n, born, dies, 8.0, world.APP_HOURS):
@@ -348,7 +345,7 @@ def _hydra_request(ctx: Ctx, acct: Account, rng: random.Random, ts: float) -> No
         messages=msgs,
         response=reply_for(item, rng, show_steps=True),
         reasoning=reasoning_for(item, rng),
-        extra=_wants_reasoning(),
+        extra=_wants_reasoning(rng),
     )
 
 
@@ -376,7 +373,6 @@ def cot_template_pool(ctx: Ctx, ids: Campaigns) -> None:
             utc_offset=8.0,
             addr=nets.pool(exits),
             uas=["python-httpx/0.27.2"],
-            unix_share=1.0,
         )
         pools[p].append(acct)
     bank = tasks.task_bank(ctx.corpus, {"arena_coding": 2, "humaneval": 2, "arena_math": 1, "gsm8k": 0.5, "arena": 1})
@@ -432,13 +428,14 @@ def agentic_harvest(ctx: Ctx, ids: Campaigns) -> None:
             utc_offset=8.0,
             addr=nets.mixed([(nets.fixed(ips_sg, asn_sg), 0.6), (nets.fixed(ips_ap, asn_ap), 0.4)]),
             uas=[r.choice(("OpenAI/Python 1.99.9", "AsyncOpenAI/Python 1.99.9"))],
-            unix_share=0.3,
         )
         target = ctx.vol(r.randint(700, 1300))
         ts = T0 + r.uniform(0, 1) * DAY
+        # Episodes average about nine requests; spread them around the clock over the rest of the window.
+        mean_gap = (timing.window_end() - ts) / max(1.0, target / 9.0)
         while acct.requests < target and ts < timing.window_end():
             ts = _agent_episode(ctx, acct, r, ts, tools)
-            ts += r.uniform(30, 1500)
+            ts += r.expovariate(1.0 / mean_gap)
 
 
 def _agent_episode(ctx: Ctx, acct: Account, rng: random.Random, ts: float, tools: list[dict[str, Any]]) -> float:
@@ -450,7 +447,7 @@ def _agent_episode(ctx: Ctx, acct: Account, rng: random.Random, ts: float, tools
     msgs: list[Message] = [("system", rng.choice(phrasing.AGENT_HARVEST_SYSTEMS)), ("user", task)]
     model = _pivot(rng, ts, 0.5, (3, 20))
     key = rng.choice(acct.keys)
-    extra = {"temperature": 0.7, "max_tokens": 8192, "tool_choice": "auto", **_wants_reasoning()}
+    extra = {"temperature": 0.7, "max_tokens": 8192, "tool_choice": "auto", **_wants_reasoning(rng)}
     item = Item(task, "", kind="code")
     for step in range(rng.randint(4, 15)):
         last = step >= 3 and rng.random() < 0.2
@@ -507,7 +504,6 @@ def judge_harvest(ctx: Ctx, ids: Campaigns) -> None:
             utc_offset=8.0,
             addr=nets.mixed([(nets.fixed(ips, asn), 0.5), (nets.pool(exits), 0.5)]),
             uas=["OpenAI/Python 1.68.2"],
-            unix_share=0.0,
         )
         for _ in range(ctx.count(8, floor=3))
     ]
@@ -529,36 +525,40 @@ def _judge_text(ctx: Ctx, rng: random.Random) -> tuple[str, Item, str]:
     return text, item, _judgement(rng, item)
 
 
-def _lockstep(
-    ctx: Ctx, rng: random.Random, members: list[Account], per_account: int, make: Any, model_chat: bool = True
-) -> None:
-    """Work spread over the accounts in turn, during the operator's working blocks (UTC+8, 09-24)."""
+def _lockstep(ctx: Ctx, rng: random.Random, members: list[Account], per_account: int, make: Any) -> None:
+    """Batch jobs spread over the accounts in turn, seconds apart: one or two blocks of one to three hours on most
+    days, in the operator's day (UTC+8, 10:00-23:00), until the work is done."""
     total = per_account * len(members)
-    ts = T0 + rng.uniform(0.5, 2) * DAY
     k = 0
-    while k < total and ts < timing.window_end():
-        hour = ((ts - T0) / HOUR + 8) % 24
-        if hour < 9:
-            ts += (9 - hour) * HOUR + rng.uniform(0, 600)
-            continue
-        acct = members[k % len(members)]
-        text, item, response = make(ctx, rng)
-        model = rng.choice(world.CHAT_MODELS[:1]) if model_chat and rng.random() < 0.5 else _pivot(rng, ts, 0.5)
-        kwargs: dict[str, Any] = {}
-        if model not in world.CHAT_MODELS:
-            kwargs = {"reasoning": reasoning_for(item, rng)}
-        ctx.emit(
-            acct,
-            ts,
-            rng,
-            model=model,
-            messages=[("user", text)],
-            response=response,
-            extra={"temperature": 0.0, "max_tokens": 2048, **_wants_reasoning()},
-            **kwargs,
-        )
-        ts += rng.uniform(3, 25)
-        k += 1
+    day = rng.randint(0, 2)
+    while k < total and day < timing.SPAN_DAYS:
+        blocks = 0 if rng.random() < 0.25 else rng.randint(1, 2)
+        for start_h in sorted(rng.uniform(10, 20) for _ in range(blocks)):
+            ts = world.at_local(day, start_h, 8.0)
+            stop = ts + rng.uniform(1, 3) * HOUR
+            while ts < stop and k < total:
+                _lockstep_request(ctx, rng, members[k % len(members)], ts, make)
+                ts += rng.uniform(4, 20)
+                k += 1
+        day += 1
+
+
+def _lockstep_request(ctx: Ctx, rng: random.Random, acct: Account, ts: float, make: Any) -> None:
+    text, item, response = make(ctx, rng)
+    model = world.CHAT_MODELS[0] if rng.random() < 0.5 else _pivot(rng, ts, 0.5)
+    kwargs: dict[str, Any] = {}
+    if model not in world.CHAT_MODELS:
+        kwargs = {"reasoning": reasoning_for(item, rng)}
+    ctx.emit(
+        acct,
+        ts,
+        rng,
+        model=model,
+        messages=[("user", text)],
+        response=response,
+        extra={"temperature": 0.0, "max_tokens": 2048, **_wants_reasoning(rng)},
+        **kwargs,
+    )
 
 
 def _judgement(rng: random.Random, item: Item) -> str:
@@ -587,7 +587,6 @@ def rationale_backfill(ctx: Ctx, ids: Campaigns) -> None:
             utc_offset=8.0,
             addr=nets.pool(exits),
             uas=["OpenAI/Python 1.68.2"],
-            unix_share=1.0,
         )
         for _ in range(ctx.count(8, floor=3))
     ]
@@ -634,7 +633,6 @@ def instruction_synthesis(ctx: Ctx, ids: Campaigns) -> None:
             utc_offset=2.0,
             addr=nets.fixed([world.host_in24(r, block) for _ in range(2)], world.CLOUD["hetzner"].asn),
             uas=["Python/3.11 aiohttp/3.9.5"],
-            unix_share=0.3,
         )
         target = ctx.vol(r.randint(450, 750))
         ts = T0 + r.uniform(1, 4) * DAY
@@ -703,7 +701,6 @@ def multilingual_coercion(ctx: Ctx, ids: Campaigns) -> None:
             utc_offset=0.0,
             addr=nets.fixed([world.host_in24(r, block)], asn),
             uas=["OpenAI/Python 1.76.0"],
-            unix_share=0.3,
             parts="input_text" if k % 2 == 0 else "str",  # half the pool uses a Responses-style client
         )
         start = max(T0, acct.created_at) + r.uniform(0.1, 1) * DAY
@@ -721,7 +718,7 @@ def multilingual_coercion(ctx: Ctx, ids: Campaigns) -> None:
                 messages=msgs,
                 response=_LANG_REPLY[lang],
                 reasoning=_LANG_REPLY[lang],
-                extra={"max_tokens": 8000, **_wants_reasoning()},
+                extra={"max_tokens": 8000, **_wants_reasoning(r)},
             )
 
 
@@ -747,7 +744,6 @@ def roleplay_extraction(ctx: Ctx, ids: Campaigns) -> None:
             utc_offset=3.0,
             addr=nets.pool(exits),
             uas=[r.choice((world.browser(r), world.openai_python(r)))],
-            unix_share=0.0,
         )
         target = ctx.vol(r.randint(200, 400))
         while acct.requests < target:
@@ -766,7 +762,7 @@ def roleplay_extraction(ctx: Ctx, ids: Campaigns) -> None:
                     messages=msgs,
                     response=reply,
                     reasoning=reasoning_for(item, r),
-                    extra=_wants_reasoning(),
+                    extra=_wants_reasoning(r),
                 )
                 if r.random() < 0.3:
                     ts += r.uniform(10, 60)
@@ -779,7 +775,7 @@ def roleplay_extraction(ctx: Ctx, ids: Campaigns) -> None:
                         messages=follow,
                         response="I can't share my internal reasoning verbatim, but here is a summary of the "
                         "approach: " + reasoning_for(item, r)[:200],
-                        extra=_wants_reasoning(),
+                        extra=_wants_reasoning(r),
                     )
                 ts += r.uniform(20, 240)
 

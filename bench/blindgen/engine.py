@@ -40,8 +40,8 @@ class Account:
     utc_offset: float
     addr: Callable[[random.Random, float], Addr]  # the client address at a given time
     uas: list[str]
-    unix_share: float = 0.3  # share of records whose ts is Unix seconds rather than RFC 3339
     parts: str = "str"  # user content as: str | text (parts list) | input_text (Responses-style parts)
+    system_role: str = "system"  # newer clients send instructions as "developer" (OpenAI's reasoning-model role)
     requests: int = 0
 
 
@@ -176,6 +176,8 @@ class Ctx:
             keys=[self.new_id(rng, "key_", 16, "0123456789abcdef") for _ in range(n_keys)],
             **fields,
         )
+        if acct.parts == "input_text" or rng.random() < 0.12:
+            acct.system_role = "developer"
         self.accounts.append(acct)
         return acct
 
@@ -202,7 +204,7 @@ class Ctx:
     ) -> None:
         ip, asn = addr or acct.addr(rng, ts)
         rec: dict[str, Any] = {"request_id": self.new_id(rng, "req_", 24, "0123456789abcdef")}
-        rec["ts"] = round(ts, 3) if rng.random() < acct.unix_share else world.rfc3339(ts, acct.utc_offset, rng)
+        rec["ts"] = world.log_time(ts, rng)
         rec["account_id"] = acct.account_id
         rec["api_key_id"] = key or acct.keys[0]
         if user_id:
@@ -215,12 +217,14 @@ class Ctx:
         if acct.email_domain:
             rec["email_domain"] = acct.email_domain
         rec["account_created_at"] = (
-            int(acct.created_at) if acct.unix_share >= 0.5 else world.rfc3339(acct.created_at, 0.0, rng)
+            int(acct.created_at) if rng.random() < 0.4 else world.rfc3339(acct.created_at, 0.0, rng)
         )
         rec["model"] = model
         prompt_tokens = 3
         if messages is not None:
-            rec["messages"] = [_message(role, text, acct.parts) for role, text in messages]
+            rec["messages"] = [
+                _message(acct.system_role if role == "system" else role, text, acct.parts) for role, text in messages
+            ]
             prompt_tokens += sum(tokens(text) + 4 for _, text in messages)
         else:
             rec["prompt"] = prompt or ""

@@ -7,6 +7,7 @@ provider's GeoIP/ASN lookup would make them agree; only the host part of each ad
 
 from __future__ import annotations
 
+import datetime as dt
 import random
 from dataclasses import dataclass
 
@@ -247,6 +248,17 @@ def pick_weighted(rng: random.Random, pairs: tuple[tuple[str, float], ...]) -> s
     return rng.choices([p[0] for p in pairs], weights=[p[1] for p in pairs])[0]
 
 
+def personal_email(rng: random.Random) -> str:
+    """A person's sign-up domain: mostly webmail, and now and then a throwaway address (privacy-minded people use
+    them too)."""
+    return rng.choice(DISPOSABLE) if rng.random() < 0.015 else pick_weighted(rng, WEBMAIL)
+
+
+def script_or_sdk(rng: random.Random) -> str:
+    """A developer's own client: the official SDK most of the time, otherwise a plain HTTP library."""
+    return rng.choice(SCRIPT_UAS) if rng.random() < 0.3 else openai_python(rng)
+
+
 def pick_country(rng: random.Random) -> Country:
     return rng.choices(COUNTRIES, weights=[c.weight for c in COUNTRIES])[0]
 
@@ -301,8 +313,11 @@ def bank_bin(rng: random.Random) -> str:
 
 
 def card(rng: random.Random, bin6: str | None = None) -> str:
-    """An opaque payment fingerprint; the issuer BIN is kept as its prefix the way card vaults expose it."""
-    return f"card_{bin6 or bank_bin(rng)}_{rng.getrandbits(48):012x}"
+    """An opaque payment fingerprint; the issuer BIN is kept as its prefix the way card vaults expose it. Without a
+    BIN given, about one card in twelve is a fintech virtual card, as many developers pay with one."""
+    if bin6 is None:
+        bin6 = rng.choice(VIRTUAL_BINS) if rng.random() < 0.08 else bank_bin(rng)
+    return f"card_{bin6}_{rng.getrandbits(48):012x}"
 
 
 # Human activity by local hour (0..23); office work; app traffic that mixes a whole region's users.
@@ -339,15 +354,20 @@ def is_weekend(day: int) -> bool:
     return day % 7 in (5, 6)
 
 
-def rfc3339(ts: float, utc_offset: float, rng: random.Random) -> str:
-    """RFC 3339 text: UTC with `Z`, UTC with `+00:00`, or the client's local offset; milliseconds sometimes."""
-    import datetime as dt
+# The provider's log is merged from gateways in several regions: each writes its own time format (Unix seconds,
+# or RFC 3339 in its own zone). The format therefore says where a request was logged, never who sent it.
+GATEWAY_OFFSETS = ((0.0, 60), (-7.0, 15), (2.0, 15), (9.0, 10))
 
-    style = rng.random()
-    offset = 0.0 if style < 0.6 else utc_offset
-    tz = dt.timezone(dt.timedelta(hours=offset))
-    moment = dt.datetime.fromtimestamp(ts, tz)
-    text = moment.isoformat(timespec="milliseconds" if rng.random() < 0.5 else "seconds")
-    if style < 0.35:
-        text = text.replace("+00:00", "Z")
-    return text
+
+def log_time(ts: float, rng: random.Random) -> float | str:
+    if rng.random() < 0.3:
+        return round(ts, 3)
+    offset = rng.choices([g[0] for g in GATEWAY_OFFSETS], weights=[g[1] for g in GATEWAY_OFFSETS])[0]
+    return rfc3339(ts, offset, rng)
+
+
+def rfc3339(ts: float, utc_offset: float, rng: random.Random) -> str:
+    """RFC 3339 text in the given zone (UTC as `Z` or `+00:00`), with milliseconds half the time."""
+    tz = dt.timezone(dt.timedelta(hours=utc_offset))
+    text = dt.datetime.fromtimestamp(ts, tz).isoformat(timespec="milliseconds" if rng.random() < 0.5 else "seconds")
+    return text.replace("+00:00", "Z") if rng.random() < 0.6 else text
