@@ -144,7 +144,7 @@ def chat_users(ctx: Ctx, chats: ChatPool) -> None:
             parts=rng.choices(("str", "text", "input_text"), weights=(70, 20, 10))[0],
         )
         days = timing.active_days(rng, rng.uniform(0.12, 0.5), first=first_day)
-        n_conv = max(1, timing.poisson(rng, len(days) * rng.uniform(0.8, 1.8) * ctx.volume))
+        n_conv = max(1, timing.poisson(rng, len(days) * rng.uniform(1.0, 2.2) * ctx.volume))
         system = "You are a helpful assistant." if rng.random() < 0.4 else ""
         thinker = rng.random() < 0.2
         extra: dict[str, Any] = {"stream": True} if rng.random() < 0.6 else {}
@@ -436,7 +436,7 @@ def app_backends(ctx: Ctx) -> None:
             uas=[rng.choice((world.script_or_sdk(rng), world.openai_js(rng), "Go-http-client/2.0", "axios/1.7.7"))],
             parts="text" if rng.random() < 0.25 else "str",
         )
-        n = ctx.vol(timing.lognormal_int(rng, 2300, 0.5, 700, 9000))
+        n = ctx.vol(timing.lognormal_int(rng, 2700, 0.5, 700, 9000))
         users = [_user_id(rng, i) for _ in range(timing.lognormal_int(rng, 600, 0.8, 60, 5000))]
         passes_user = rng.random() < 0.75
         model = rng.choice(world.CHAT_MODELS[::-1]) if rng.random() < 0.85 else world.REASONING_MODELS[1]
@@ -620,7 +620,7 @@ def enterprises(ctx: Ctx) -> list[Account]:
                     ctx,
                     acct,
                     rng,
-                    ctx.vol(timing.lognormal_int(rng, 45, 0.6, 5, 200)),
+                    ctx.vol(timing.lognormal_int(rng, 55, 0.6, 5, 200)),
                     world.OFFICE_HOURS,
                     _ENTERPRISE_WORK,
                     system,
@@ -646,7 +646,7 @@ def enterprises(ctx: Ctx) -> list[Account]:
                 ctx,
                 acct,
                 rng,
-                ctx.vol(timing.lognormal_int(rng, 45, 0.6, 5, 200)),
+                ctx.vol(timing.lognormal_int(rng, 55, 0.6, 5, 200)),
                 world.OFFICE_HOURS,
                 _ENTERPRISE_WORK,
                 system,

@@ -44,7 +44,7 @@ def clip(text: str, limit: int = MAX_TURN_CHARS) -> str:
     return text[: cut if cut > limit // 2 else limit]
 
 
-def _jsonl(path: Path) -> Iterator[dict[str, object]]:
+def read_jsonl(path: Path) -> Iterator[dict[str, object]]:
     opener = gzip.open if path.suffix == ".gz" else open
     with opener(path, "rt", encoding="utf-8") as fh:
         for line in fh:
@@ -92,22 +92,26 @@ def load(root: Path | None = None) -> Corpus:
     root = root or data_root()
     c = Corpus()
     c.chats = _held_out_chats(root)
-    c.gsm8k = [_math(r) for r in _jsonl(root / "gsm8k" / "test.jsonl")]
+    c.gsm8k = [_math(r) for r in read_jsonl(root / "gsm8k" / "test.jsonl")]
     c.humaneval = [
         CodeItem(str(r["task_id"]), str(r["prompt"]), str(r["canonical_solution"]), str(r["entry_point"]))
-        for r in _jsonl(root / "human-eval" / "HumanEval.jsonl.gz")
+        for r in read_jsonl(root / "human-eval" / "HumanEval.jsonl.gz")
     ]
-    c.arena_v01 = [clip(str(r["prompt"])) for r in _jsonl(root / "arena-hard-auto" / "arena-hard-v0.1-question.jsonl")]
-    for r in _jsonl(root / "arena-hard-auto" / "arena-hard-v2.0-question.jsonl"):
+    c.arena_v01 = [
+        clip(str(r["prompt"])) for r in read_jsonl(root / "arena-hard-auto" / "arena-hard-v0.1-question.jsonl")
+    ]
+    for r in read_jsonl(root / "arena-hard-auto" / "arena-hard-v2.0-question.jsonl"):
         bucket = {"coding": c.arena_coding, "math": c.arena_math}.get(str(r["subcategory"]), c.arena_creative)
         bucket.append(clip(str(r["prompt"])))
     bench = root / "fastchat-bench-questions"
-    c.mt_bench = [(str(r["category"]), [str(t) for t in r["turns"]]) for r in _jsonl(bench / "mt_bench_question.jsonl")]
-    c.vicuna = [str(r["turns"][0]) for r in _jsonl(bench / "vicuna_bench_question.jsonl")]
-    c.seed_tasks = [_instance(r) for r in _jsonl(root / "self-instruct" / "seed_tasks.jsonl")]
+    c.mt_bench = [
+        (str(r["category"]), [str(t) for t in r["turns"]]) for r in read_jsonl(bench / "mt_bench_question.jsonl")
+    ]
+    c.vicuna = [str(r["turns"][0]) for r in read_jsonl(bench / "vicuna_bench_question.jsonl")]
+    c.seed_tasks = [_instance(r) for r in read_jsonl(root / "self-instruct" / "seed_tasks.jsonl")]
     c.user_tasks = [
         (str(r["motivation_app"]), *_instance(r)[:2])
-        for r in _jsonl(root / "self-instruct" / "user_oriented_instructions.jsonl")
+        for r in read_jsonl(root / "self-instruct" / "user_oriented_instructions.jsonl")
     ]
     oa = root / "open-assistant-prompts"
     c.oasst = [
@@ -123,7 +127,7 @@ def load(root: Path | None = None) -> Corpus:
 
 def _held_out_chats(root: Path) -> list[list[str]]:
     convs: dict[str, list[str]] = {}
-    for r in _jsonl(root / "real-distillation-prompts" / "sharegpt_benign_prompts.jsonl.gz"):
+    for r in read_jsonl(root / "real-distillation-prompts" / "sharegpt_benign_prompts.jsonl.gz"):
         sid = str(r["sharegpt_id"])
         if is_held_out(sid):
             convs.setdefault(sid.rsplit("_", 1)[0], []).append(clip(str(r["text"])))

@@ -137,7 +137,7 @@ def test_same_seed_same_bytes(tiny: Path, tmp_path: Path) -> None:
 
 
 def test_chat_text_is_held_out_sharegpt_only(tiny: Path) -> None:
-    rows = corpus._jsonl(corpus.data_root() / "real-distillation-prompts" / "sharegpt_benign_prompts.jsonl.gz")
+    rows = corpus.read_jsonl(corpus.data_root() / "real-distillation-prompts" / "sharegpt_benign_prompts.jsonl.gz")
     split: dict[bool, set[str]] = {True: set(), False: set()}
     for r in rows:
         split[corpus.is_held_out(str(r["sharegpt_id"]))].add(corpus.clip(str(r["text"])))
