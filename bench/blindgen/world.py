@@ -191,7 +191,7 @@ DISPOSABLE = (
 
 # User agents of real clients. openai-python sends "OpenAI/Python <version>" (AsyncOpenAI for the async client);
 # openai-node "OpenAI/JS <version>"; agent harnesses that set their own header name themselves
-# (langchain4j "langchain4j-openai"; aider, OpenHands, SWE-agent and smolagents "<name>/<version>").
+# (langchain4j "langchain4j-openai"; aider, OpenHands, SWE-agent and smolagents "<name>/<version>"; see benign.py).
 OPENAI_PY = ("1.35.10", "1.40.6", "1.51.2", "1.54.4", "1.59.7", "1.68.2", "1.76.0", "1.99.9", "2.8.1", "2.54.0")
 OPENAI_JS = ("4.52.7", "4.67.3", "4.77.0", "4.91.1", "5.10.2", "5.23.0")
 BROWSERS = (
@@ -227,7 +227,6 @@ SCRIPT_UAS = (
     "node-fetch/1.0 (+https://github.com/bitinn/node-fetch)",
     "okhttp/4.12.0",
 )
-HARNESS_UAS = ("aider/0.82.3", "aider/0.86.1", "openhands/0.39.1", "swe-agent/1.1.0", "smolagents/1.20.0")
 
 
 def openai_python(rng: random.Random, *, asynchronous: bool = False) -> str:
