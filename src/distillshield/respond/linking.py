@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from distillshield.detect.engine import campaign_signals, noisy_or
+from distillshield.detect.engine import GroupContext, campaign_signals, own_signals
 from distillshield.detect.link.coordination import GroupStats
 from distillshield.detect.link.graph import MIN_EDGE, Community
 from distillshield.detect.link.linkers import (
@@ -48,6 +48,7 @@ from distillshield.detect.link.linkers import (
     SharedUserAgent,
 )
 from distillshield.detect.scorers.base import AccountScorer
+from distillshield.detect.verdict import corroborate, strong_families
 from distillshield.features.content.base import ContentDetector
 from distillshield.features.frame import AccountFrame
 from distillshield.records import Signal
@@ -249,9 +250,27 @@ def judge_group(
     index = np.arange(len(members), dtype=np.int64)
     links: dict[str, dict[str, object]] = {"template": {"pairs": template_pairs}} if template_pairs else {}
     community = Community(tuple(range(len(members))), {i: strength.get(m, 0.0) for i, m in enumerate(members)}, links)
-    own = np.array([r.risk for r in rows], dtype=np.float64)
-    signals = campaign_signals(frame, index, own, community, stats, scorers, settings)
-    return noisy_or([s.weight for s in signals]), signals
+    # Members' own evidence families, from the scorers that can read the running evidence (content, age).
+    readable = [s for s in scorers if all(c in columns for c in s.reads)]
+    families = [strong_families(sig, settings) for sig in own_signals(frame, readable)]
+    context = _context(rows, settings)
+    signals = campaign_signals(frame, index, families, community, stats, scorers, settings, context)
+    return corroborate(signals, settings)
+
+
+def _context(rows: Sequence[Evidence], settings: Settings) -> GroupContext:
+    """Members' age and shared cards, as the scan's judge reads them (unknown age is not established)."""
+    age = np.array([_age_hours(r) for r in rows])
+    established = np.nan_to_num(age, nan=-1.0) >= settings.established_age_days * 24
+    cards: dict[str, int] = {}
+    for r in rows:
+        if r.fingerprint:
+            cards[r.fingerprint] = cards.get(r.fingerprint, 0) + 1
+    shared = np.array([r.fingerprint is not None and cards.get(r.fingerprint, 0) > 1 for r in rows])
+    return GroupContext(
+        established_share=float(established.mean()) if len(rows) else 0.0,
+        young_card_share=float((shared & ~established).mean()) if len(rows) else 0.0,
+    )
 
 
 def merged_stream(times: Sequence[Sequence[float]]) -> tuple[float, float]:
