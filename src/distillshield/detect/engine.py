@@ -144,7 +144,7 @@ def campaign_signals(
                 CAMPAIGN_SOURCE,
                 "fresh_member_share",
                 fresh,
-                0.2 * fresh,
+                0.35 * fresh,
                 detail="share of members whose first request came within 48 h of sign-up",
                 family="infrastructure",
             )
