@@ -61,11 +61,6 @@ class Settings:
         "Largest group of accounts one shared instruction block may link (a throwaway pool is hundreds);"
         " above shared_infra_max_accounts each member links to the block's two first accounts, not to all",
     )
-    template_hub_min_chars: int = _setting(
-        200,
-        "Shortest system prompt (normalised characters) that still links a group larger than"
-        " shared_infra_max_accounts: short wrappers are conventions many strangers share",
-    )
     corroboration_min_weight: float = _setting(
         0.3, "Combined weight inside one evidence family at which that family counts as strong evidence"
     )
