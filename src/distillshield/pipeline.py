@@ -12,7 +12,7 @@ import time
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -31,6 +31,7 @@ from distillshield.errors import ConfigError
 from distillshield.features import compute_features
 from distillshield.ingest import IngestStats, expand_inputs, ingest_paths
 from distillshield.ingest.readers import Format
+from distillshield.orgs import AccountFacts, KnownOrganisations
 from distillshield.progress import SILENT, Progress
 from distillshield.records import Signal
 from distillshield.registry import Registry, build_registry
@@ -80,6 +81,7 @@ def run_scan(
     rules: Sequence[Rule] | None = None,
     intel: IntelSource | None = None,
     spark: SparkOptions | None = None,
+    known: KnownOrganisations | None = None,
 ) -> ScanResult:
     """Scan ``inputs`` into ``out_dir``; see the scan output contract in docs/output.md.
 
@@ -103,6 +105,8 @@ def run_scan(
             frame = compute_features(con, registry.instances("content"), settings, progress)
         with _timed(timings, "detect"):
             external = intel_evidence(con.con, intel, out_dir) if intel and isinstance(con, DuckDBEngine) else None
+            if known:
+                external = with_known_organisations(external or ExternalEvidence(), known, account_facts(con, known))
             scorers, linkers = registry.instances("scorers"), registry.instances("linkers")
             detection = detect(con, frame, scorers, linkers, settings, progress, rules, external)
         result = ScanResult(out_dir, stats, detection, timings)
@@ -179,10 +183,49 @@ def intel_evidence(con: duckdb.DuckDBPyConnection, source: IntelSource, out_dir:
         weight = INTEL_WEIGHTS[0] if link.strong else INTEL_WEIGHTS[1]
         detail = f"partner intelligence ({link.tlp or 'no TLP'}) matched {', '.join(link.kinds)}"
         signals[link.account_id].append(
-            Signal("intel.match", "partner_campaign", link.campaign_name, weight, observed=False, detail=detail)
+            Signal("intel.match", "partner_campaign", link.campaign_name, weight, False, detail, family="intel")
         )
     links = [pairs_from_groups("intel", 1.0, result.campaign_accounts())]
     return ExternalEvidence(signals, links)
+
+
+#: What matching accounts to organisations reads off the log: distinct domains, cards and addresses.
+_FACTS_SQL = """
+SELECT account_id, list(DISTINCT email_domain) AS domains, list(DISTINCT payment_fingerprint) AS cards,
+       list(DISTINCT ip) AS ips
+FROM requests GROUP BY account_id
+"""
+
+
+def account_facts(con: Connection, known: KnownOrganisations) -> dict[str, AccountFacts]:
+    """Per account, the domains, cards and IPs the known-organisations file can match on (read only when
+    the file lists any: matching by account id alone needs nothing from the log)."""
+    if not any(o.domains or o.cards or o.networks for o in known.organisations):
+        return {}
+    rows = query_arrow(con, _FACTS_SQL).to_pylist()
+    return {
+        str(r["account_id"]): AccountFacts(_texts(r["domains"], lower=True), _texts(r["cards"]), _texts(r["ips"]))
+        for r in rows
+    }
+
+
+def _texts(values: list[object] | None, *, lower: bool = False) -> frozenset[str]:
+    return frozenset(str(v).lower() if lower else str(v) for v in values or [] if v is not None)
+
+
+def with_known_organisations(
+    external: ExternalEvidence, known: KnownOrganisations, facts: dict[str, AccountFacts]
+) -> ExternalEvidence:
+    """``external`` plus what the known-organisations file says about the accounts of the log."""
+    members = known.members(facts)
+    for org in known.organisations:
+        members.update({a: org for a in org.accounts if a not in members})
+    return replace(
+        external,
+        units={a: org.name for a, org in members.items()},
+        protected=frozenset(a for a, org in members.items() if org.protected),
+        confirmed={a: c.risk for a, c in known.confirmed.items()},
+    )
 
 
 def content_fields(registry: Registry) -> list[str]:

@@ -74,6 +74,20 @@ def requests_table_ddl(table: str = "requests") -> str:
 
 VERDICTS = ("benign", "suspicious", "distiller")
 
+#: Evidence families. A ``distiller`` verdict needs strong evidence from at least two of them
+#: (:mod:`distillshield.detect.verdict`): content alone is what a student asking for steps also shows,
+#: shared infrastructure alone is what a lab or a company also shows.
+#:
+#: * ``content``: what the prompts ask for (content detectors, template shapes);
+#: * ``volume``: how much and how steadily an account uses the API, and its token economics;
+#: * ``infrastructure``: identity and infrastructure (cards, networks, account age, proxies);
+#: * ``coordination``: what accounts do together (shared instruction blocks, round-robin timing, cohorts);
+#: * ``intel``: partners' intelligence matched against the log;
+#: * ``custom``: signals from user rules or plugins that name no family.
+FAMILIES = ("content", "volume", "infrastructure", "coordination", "intel", "custom")
+#: Family of notes the verdict logic itself adds (why a risk was capped); they carry no weight.
+META_FAMILY = "verdict"
+
 
 @dataclass(frozen=True, slots=True)
 class Signal:
@@ -89,6 +103,7 @@ class Signal:
     weight: float  # contribution to the risk, in [0, 1]
     observed: bool = True
     detail: str = ""
+    family: str = "custom"
 
     def describe(self) -> str:
         value = f"{self.value:.3g}" if isinstance(self.value, float) else str(self.value)
@@ -108,8 +123,18 @@ class Verdict:
 
     def reasons(self, limit: int = 6) -> str:
         """The short human-readable summary the scan contract asks for."""
-        fired = sorted(self.signals, key=lambda s: s.weight, reverse=True)[:limit]
-        return "; ".join(s.describe() for s in fired) if fired else "no signal fired"
+        # Notes on how the verdict was reached (a capped risk, a known organisation) come first: they
+        # explain why a strong-looking signal did not make the account a distiller.
+        notes = [s for s in self.signals if s.family == META_FAMILY]
+        fired = sorted((s for s in self.signals if s.family != META_FAMILY), key=lambda s: s.weight, reverse=True)
+        shown = (notes + fired)[:limit]
+        return "; ".join(s.describe() for s in shown) if shown else "no signal fired"
+
+    @property
+    def families(self) -> tuple[str, ...]:
+        """Evidence families with any weight in this verdict's trace, in :data:`FAMILIES` order."""
+        present = {s.family for s in self.signals if s.weight > 0}
+        return tuple(f for f in FAMILIES if f in present)
 
 
 @dataclass(frozen=True, slots=True)

@@ -56,6 +56,22 @@ class Settings:
     shared_infra_max_accounts: int = _setting(
         200, "Larger groups on one /24 or card are treated as shared infrastructure, not as a link"
     )
+    template_max_accounts: int = _setting(
+        20_000,
+        "Largest group of accounts one shared instruction block may link (a throwaway pool is hundreds);"
+        " above shared_infra_max_accounts each member links to the block's two first accounts, not to all",
+    )
+    corroboration_min_weight: float = _setting(
+        0.3, "Combined weight inside one evidence family at which that family counts as strong evidence"
+    )
+    corroboration_families: int = _setting(
+        2, "Evidence families with strong evidence a distiller verdict needs; fewer caps the risk below it"
+    )
+    established_age_days: float = _setting(
+        30.0,
+        "Account age (days at its first request in the log) from which content an outsider can copy no"
+        " longer links it to younger accounts, and online links alone never block it",
+    )
 
 
 #: Every setting, in declaration order, with its default and help line.

@@ -90,7 +90,8 @@ def test_campaign_page_shows_graph_timeline_accounts_evidence_prompts(console: C
     assert 'class="cohort-timeline"' in page and "<rect" in page
     for account in console.members:
         assert f'data-account="{account}"' in page
-    assert 'id="observations"' in page and 'id="inferences"' in page and "members_flagged_share" in page
+    assert 'id="observations"' in page and 'id="inferences"' in page
+    assert "<strong>members_" in page, "members' own evidence, by family, is listed"
     prompts = page[page.index('id="prompts"') :]
     assert prompts.count('<pre class="prompt">') >= 1
 

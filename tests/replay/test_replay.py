@@ -47,10 +47,15 @@ def test_requests_at_flag_never_exceed_the_account_total(replayed: Path) -> None
 
 def test_campaign_counts_sum_members_up_to_the_first_flag(replayed: Path) -> None:
     accounts = _rows(replayed / "time_to_detect.csv")
-    for campaign in _rows(replayed / "campaign_time_to_detect.csv"):
+    campaigns = _rows(replayed / "campaign_time_to_detect.csv")
+    assert any(c["first_flagged_at"] for c in campaigns), "the small simulated log has flagged campaigns"
+    for campaign in campaigns:
         members = [a for a in accounts if a["campaign_id"] == campaign["campaign_id"]]
         assert int(campaign["accounts"]) == len(members)
         assert int(campaign["campaign_requests"]) == sum(int(a["requests"]) for a in members)
+        if not campaign["first_flagged_at"]:  # a campaign judged suspicious only: no member ever a distiller
+            assert int(campaign["campaign_requests_at_flag"]) == 0
+            continue
         assert 0 < int(campaign["campaign_requests_at_flag"]) <= int(campaign["campaign_requests"])
 
 

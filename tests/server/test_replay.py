@@ -66,10 +66,19 @@ def _seconds(value: str | float) -> float:
 
 
 def _keys_file(records: list[dict[str, Any]], path: Path) -> Path:
-    """A keys file with each account's metadata as the provider's account database would give it."""
+    """A keys file with each account's metadata as the provider's account database would give it.
+
+    Accounts a year old and more are ``verified``, younger ones ``new``: a verified tier protects an
+    account from escalation on links alone (respond.standing), which a fresh farm account never has.
+    """
     entries = {}
     for r in records:
-        entry = {"sha256": hash_key(f"sk-{r['account_id']}"), "account_id": r["account_id"], "tier": "verified"}
+        if r["account_id"] in entries:
+            continue
+        created_s = _seconds(r["account_created_at"]) if r.get("account_created_at") is not None else None
+        old = created_s is not None and _seconds(r["ts"]) - created_s >= 365 * 86400
+        tier = "verified" if old else "new"
+        entry = {"sha256": hash_key(f"sk-{r['account_id']}"), "account_id": r["account_id"], "tier": tier}
         entry["key_id"] = r.get("api_key_id") or "k"
         for name in ("payment_fingerprint", "email_domain"):
             if r.get(name):

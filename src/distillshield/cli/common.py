@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
+from pathlib import Path
 from typing import Annotated, ParamSpec, TypeVar
 
 import typer
 from rich.console import Console
 
 from distillshield.errors import DistillshieldError
+from distillshield.orgs import KnownOrganisations, load_known_organisations
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -19,6 +21,19 @@ out = Console(highlight=False)
 err = Console(stderr=True, highlight=False)
 
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars or summaries on stderr.")]
+KnownOrgsOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--known-orgs",
+        help="Known organisations and analyst-confirmed benign accounts (YAML or CSV; see docs/detection.md).",
+    ),
+]
+
+
+def known_organisations(path: Path | None) -> KnownOrganisations | None:
+    """The --known-orgs file, loaded (errors name its file, line and field), or None."""
+    return load_known_organisations(path) if path is not None else None
+
 
 EXIT_OK = 0
 EXIT_PARTIAL = 1

@@ -8,7 +8,17 @@ from typing import Annotated, cast, get_args
 import typer
 from rich.table import Table
 
-from distillshield.cli.common import EXIT_OK, EXIT_PARTIAL, EXIT_UNUSABLE, Quiet, err, out, reports_errors
+from distillshield.cli.common import (
+    EXIT_OK,
+    EXIT_PARTIAL,
+    EXIT_UNUSABLE,
+    KnownOrgsOption,
+    Quiet,
+    err,
+    known_organisations,
+    out,
+    reports_errors,
+)
 from distillshield.detect.rules import load_rules
 from distillshield.engines.spark import SparkOptions
 from distillshield.ingest.readers import Format
@@ -55,6 +65,7 @@ def command(
     spark_conf: Annotated[
         list[str] | None, typer.Option("--spark-conf", help="A Spark setting: key=value (repeatable).")
     ] = None,
+    known_orgs: KnownOrgsOption = None,
     quiet: Quiet = False,
 ) -> None:
     """Scan API traffic logs: score every account, link campaigns, explain the evidence.
@@ -66,7 +77,10 @@ def command(
     On Apache Spark (pip install 'distillshield\\[spark]'; see docs/spark.md):
     distillshield scan logs/ --out scan-out --engine spark --master 'local[2]'
 
-    Example: distillshield scan logs/2026-05/*.jsonl.gz --out scan-out
+    With --known-orgs, accounts of known organisations are not linked to each other
+    and analyst-confirmed benign accounts stay benign until their own risk rises.
+
+    Example: distillshield scan logs/2026-05/*.jsonl.gz --out scan-out --known-orgs orgs.yaml
     """
     if fmt not in get_args(Format):
         raise typer.BadParameter(f"--format must be auto, spec or litellm, not {fmt!r}")
@@ -80,6 +94,7 @@ def command(
     intel = IntelSource(intel_dir, intel_keys) if intel_dir is not None and intel_keys is not None else None
     registry = build_registry()
     rules = load_rules(rules_dir or [], content_fields=content_fields(registry))
+    known = known_organisations(known_orgs)
     with Progress(quiet=quiet, console=err) as progress:
         result = run_scan(
             logs,
@@ -93,6 +108,7 @@ def command(
             rules=rules,
             intel=intel,
             spark=spark,
+            known=known,
         )
     _print_summary(result, quiet)
     raise typer.Exit(_exit_status(result))

@@ -11,8 +11,9 @@ from typing import Annotated
 import typer
 import uvicorn
 
-from distillshield.cli.common import Quiet, err, out, reports_errors
+from distillshield.cli.common import KnownOrgsOption, Quiet, err, known_organisations, out, reports_errors
 from distillshield.errors import ConfigError
+from distillshield.orgs import KnownOrganisations
 from distillshield.respond.identity import load_keys
 from distillshield.respond.policy import DEFAULT_POLICY, load_policy
 from distillshield.server.app import GatewayConfig, create_app
@@ -58,6 +59,7 @@ def command(
     link_online: Annotated[
         bool, typer.Option("--link-online/--no-link-online", help="Link accounts into campaigns from live traffic.")
     ] = True,
+    known_orgs: KnownOrgsOption = None,
     quiet: Quiet = False,
 ) -> None:
     """Run the gateway: score traffic live, enforce the policy, log every request.
@@ -86,6 +88,7 @@ def command(
         trust_forwarded_for=trust_forwarded_for,
         link_online=link_online,
         replay_clock=replay_clock,
+        known=known_organisations(known_orgs) or KnownOrganisations(),
     )
     logging.basicConfig(level=logging.WARNING if quiet else logging.INFO, format="%(asctime)s %(name)s %(message)s")
     sock = _bind(host, port)

@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from distillshield.cli.common import Quiet, err, out, reports_errors
+from distillshield.cli.common import KnownOrgsOption, Quiet, err, known_organisations, out, reports_errors
 from distillshield.detect.rules import load_rules
 from distillshield.pipeline import content_fields
 from distillshield.registry import build_registry
@@ -42,6 +42,7 @@ def command(
     rules_dir: Annotated[
         list[Path] | None, typer.Option("--rules", help="A directory of your own detection rules (repeatable).")
     ] = None,
+    known_orgs: KnownOrgsOption = None,
     quiet: Quiet = False,
 ) -> None:
     """Follow traffic logs or a Redis stream incrementally and keep the scan outputs up to date.
@@ -65,7 +66,7 @@ def command(
         _source(source, settings.max_record_bytes, (state, out_dir)),
         state,
         out_dir,
-        Detection(settings, registry, rules),
+        Detection(settings, registry, rules, known_organisations(known_orgs)),
         options,
         on_update=(lambda update: None) if quiet else _print_update,
         stop=lambda: stopping[0],

@@ -22,16 +22,26 @@ import pyarrow as pa
 from distillshield.db import query_arrow, registered
 from distillshield.detect.link.base import Linker, LinkPairs
 from distillshield.detect.link.coordination import GroupStats, group_stats
-from distillshield.detect.link.graph import Community, find_communities
+from distillshield.detect.link.graph import Community, LinkRules, find_communities
 from distillshield.detect.rules import Rule, rule_signals
 from distillshield.detect.scorers.base import AccountScorer
+from distillshield.detect.verdict import (
+    below_distiller,
+    corroborate,
+    families_note,
+    noisy_or,
+    strong_families,
+    verdict_for,
+)
 from distillshield.engines import Connection
 from distillshield.features.frame import AccountFrame
 from distillshield.progress import SILENT, Progress
-from distillshield.records import Campaign, Signal, Verdict
+from distillshield.records import FAMILIES, META_FAMILY, Campaign, Signal, Verdict
 from distillshield.settings import Settings
 
 CAMPAIGN_SOURCE = "detect.engine.campaign"
+
+__all__ = ["DetectionResult", "ExternalEvidence", "detect", "noisy_or", "own_signals", "verdict_for"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +50,24 @@ class ExternalEvidence:
 
     signals: Mapping[str, Sequence[Signal]] = field(default_factory=dict)
     links: Sequence[LinkPairs] = ()
+    #: Accounts of one known organisation (account id -> organisation name): not linked to each other.
+    units: Mapping[str, str] = field(default_factory=dict)
+    #: Accounts that links alone never make distillers (verified or enterprise organisations).
+    protected: frozenset[str] = frozenset()
+    #: Analyst-confirmed benign accounts -> the risk they had when confirmed: they stay benign until their
+    #: own risk rises past it.
+    confirmed: Mapping[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class GroupContext:
+    """What the judge of a group knows about its members beyond their features."""
+
+    #: Share of members at least ``established_age_days`` old.
+    established_share: float = 0.0
+    #: Share of members that are not established and share a payment card with another member: a farm
+    #: funds new accounts from a few virtual cards, a lab's grant card pays for accounts months old.
+    young_card_share: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,20 +76,21 @@ class DetectionResult:
     campaigns: list[Campaign]
 
 
-def noisy_or(weights: Sequence[float]) -> float:
-    """``1 - prod(1 - w)``: 0 with no signal, near 1 with one strong or many weak signals."""
-    keep = 1.0
-    for w in weights:
-        keep *= 1.0 - min(max(w, 0.0), 1.0)
-    return 1.0 - keep
+def established_accounts(frame: AccountFrame, settings: Settings) -> frozenset[int]:
+    """Accounts at least ``established_age_days`` old at their first request (unknown age is not)."""
+    age = np.nan_to_num(frame["age_at_first_request_hours"], nan=-1.0)
+    return frozenset(int(i) for i in np.flatnonzero(age >= settings.established_age_days * 24))
 
 
-def verdict_for(risk: float, settings: Settings) -> str:
-    if risk >= settings.distiller_threshold:
-        return "distiller"
-    if risk >= settings.suspicious_threshold:
-        return "suspicious"
-    return "benign"
+def link_rules(
+    frame: AccountFrame, linkers: Sequence[Linker], settings: Settings, units: Mapping[str, str]
+) -> LinkRules:
+    index = {a: i for i, a in enumerate(frame.account_ids)}
+    return LinkRules(
+        established=established_accounts(frame, settings),
+        copyable=frozenset(linker.kind for linker in linkers if linker.copyable),
+        unit={index[a]: unit for a, unit in units.items() if a in index},
+    )
 
 
 def own_signals(frame: AccountFrame, scorers: list[AccountScorer]) -> list[list[Signal]]:
@@ -92,26 +121,17 @@ def group_frame(frame: AccountFrame, members: npt.NDArray[np.int64], label: str)
 def campaign_signals(
     frame: AccountFrame,
     members: npt.NDArray[np.int64],
-    own_risk: npt.NDArray[np.float64],
+    member_families: Sequence[tuple[str, ...]],
     community: Community,
     stats: GroupStats | None,
     scorers: Sequence[AccountScorer],
     settings: Settings,
+    context: GroupContext | None = None,
 ) -> list[Signal]:
     """Signals about the group as a whole, separating observed facts from inferences."""
-    signals = coordination_signals(stats) if stats else []
-    flagged = float(np.mean(own_risk[members] >= settings.suspicious_threshold))
-    if flagged > 0:
-        signals.append(
-            Signal(
-                CAMPAIGN_SOURCE,
-                "members_flagged_share",
-                flagged,
-                0.9 * flagged,
-                observed=False,
-                detail="share of members suspicious on their own evidence",
-            )
-        )
+    context = context or GroupContext()
+    signals = coordination_signals(stats, len(members)) if stats else []
+    signals += member_family_signals(members, member_families)
     group = group_frame(frame, members, "group")
     for scorer in scorers:
         if scorer.judges_groups:
@@ -124,8 +144,9 @@ def campaign_signals(
                 CAMPAIGN_SOURCE,
                 "fresh_member_share",
                 fresh,
-                0.2 * fresh,
+                0.35 * fresh,
                 detail="share of members whose first request came within 48 h of sign-up",
+                family="infrastructure",
             )
         )
     if "template" in community.links:
@@ -136,12 +157,83 @@ def campaign_signals(
                 float(_pairs(community, "template")),
                 0.15,
                 detail="member pairs sending the same prompt template",
+                family="coordination",
             )
         )
+    if context.young_card_share > 0:
+        signals.append(
+            Signal(
+                CAMPAIGN_SOURCE,
+                "young_shared_card",
+                context.young_card_share,
+                0.45 * context.young_card_share,
+                detail="share of members, none of them established, paying with a card another member uses",
+                family="infrastructure",
+            )
+        )
+    return organisation_view(signals, community, context.established_share)
+
+
+#: Link kinds only an insider shares (a card, a network): what holds an organisation together.
+FIRM_KINDS = frozenset({"payment", "network"})
+
+
+def organisation_view(signals: list[Signal], community: Community, established_share: float) -> list[Signal]:
+    """A group that looks like one organisation is not evidence of coordination.
+
+    Lab mates and colleagues share a card, a /24 and the wrappers their benchmark harness adds, and
+    their accounts are months old; a farm's accounts are new. When at least three quarters of the members
+    are established, firm links (card, network) make at least half of the group's links, and nothing shows
+    a load-balanced stream, the coordination family is set aside (the trace says so): the members' own
+    evidence, their content and their infrastructure still count, but sharing is not the second family.
+    A pool of aged accounts with cards and lines of their own is held together by what it sends, not by
+    firm links, so it keeps its coordination evidence.
+    """
+    round_robin = any(s.name == "merged_gap_cv" for s in signals)
+    pairs = {kind: _pairs(community, kind) for kind in community.links}
+    firm = sum(n for kind, n in pairs.items() if kind in FIRM_KINDS)
+    if established_share < 0.75 or round_robin or firm < 0.5 * max(sum(pairs.values()), 1):
+        return signals
+    kept = [s for s in signals if s.family != "coordination"]
+    note = Signal(
+        CAMPAIGN_SOURCE,
+        "organisation",
+        established_share,
+        0.0,
+        observed=False,
+        detail=f"{established_share:.0%} of members established, held together by shared card or network, no "
+        "load-balanced stream: looks like one organisation, so coordination evidence is set aside",
+        family=META_FAMILY,
+    )
+    return [*kept, note]
+
+
+def member_family_signals(members: npt.NDArray[np.int64], member_families: Sequence[tuple[str, ...]]) -> list[Signal]:
+    """Per evidence family, the share of members with strong evidence of it on their own.
+
+    Each counts in its own family: members flagged on content alone make the group's content evidence,
+    not evidence of coordination, so a lab whose members each ask for steps is not corroborated by
+    sharing a card.
+    """
+    signals = []
+    for family in FAMILIES:
+        share = float(np.mean([family in member_families[i] for i in members]))
+        if share > 0:
+            signals.append(
+                Signal(
+                    CAMPAIGN_SOURCE,
+                    f"members_{family}",
+                    share,
+                    0.9 * share,
+                    observed=False,
+                    detail=f"share of members with strong {family} evidence of their own",
+                    family=family,
+                )
+            )
     return signals
 
 
-def coordination_signals(stats: GroupStats) -> list[Signal]:
+def coordination_signals(stats: GroupStats, size: int) -> list[Signal]:
     """Round-robin timing and template breadth (see :mod:`distillshield.detect.link.coordination`)."""
     signals = []
     if stats.requests >= 100 and stats.merged_gap_cv < 0.5 and stats.alternation >= 0.8:
@@ -154,16 +246,22 @@ def coordination_signals(stats: GroupStats) -> list[Signal]:
                 0.75 * min(1.0, (0.5 - stats.merged_gap_cv) / 0.3),
                 detail=f"members' merged requests arrive on a fixed cadence, {stats.alternation:.0%} alternating "
                 "accounts (round-robin load balancing; independent users give a CV near 1)",
+                family="coordination",
             )
         )
-    if stats.template_members > 5:
+    if stats.template_members >= 5:
+        # One instruction block sent by most of a group is coordination; by a few members of a big group
+        # it is a popular wrapper. Five senders are the least that count (template_min_accounts), ten the
+        # full weight.
+        share = stats.template_members / max(size, 1)
         signals.append(
             Signal(
                 CAMPAIGN_SOURCE,
                 "template_members",
                 float(stats.template_members),
-                0.6 * min(1.0, (stats.template_members - 5) / 45),
-                detail="members sending the group's most shared prompt template",
+                0.6 * share * min(1.0, (stats.template_members - 2) / 8),
+                detail=f"members sending the group's most shared instruction block ({share:.0%} of the group)",
+                family="coordination",
             )
         )
     return signals
@@ -195,14 +293,24 @@ def detect(
     fired = rule_signals(con, rules)
     for i, account_id in enumerate(frame.account_ids):
         signals[i] += fired.get(account_id, []) + list(external.signals.get(account_id, ()))
-    own_risk = np.array([noisy_or([s.weight for s in sig]) for sig in signals])
+    own_risk = np.zeros(len(signals))
+    for i, sig in enumerate(signals):
+        own_risk[i], signals[i] = corroborate(sig, settings)
+    member_families = [strong_families(sig, settings) for sig in signals]
     task.advance()
     link_sets = [linker.pairs(con, settings) for linker in linkers] + list(external.links)
     saturation = {linker.kind: linker.saturation for linker in linkers}
-    communities = find_communities(frame.account_ids, link_sets, saturation)
+    joining = link_rules(frame, linkers, settings, external.units)
+    communities = find_communities(frame.account_ids, link_sets, saturation, rules=joining)
     task.advance()
     stats = group_stats(con, frame.account_ids, communities)
-    risk, campaign_of, judged = _judge_communities(frame, communities, stats, own_risk, signals, scorers, settings)
+    risk, campaign_of, judged = _judge_communities(
+        frame, communities, stats, own_risk, member_families, signals, scorers, settings, joining.established
+    )
+    _honour_known_accounts(frame, external, own_risk, risk, signals, settings)
+    for i, sig in enumerate(signals):
+        if risk[i] >= settings.distiller_threshold and (note := families_note(sig, settings)) is not None:
+            sig.append(note)
     verdicts = [
         Verdict(
             a,
@@ -224,17 +332,25 @@ def _judge_communities(
     communities: list[Community],
     stats: dict[int, GroupStats],
     own_risk: npt.NDArray[np.float64],
+    member_families: Sequence[tuple[str, ...]],
     signals: list[list[Signal]],
     scorers: Sequence[AccountScorer],
     settings: Settings,
+    established: frozenset[int],
 ) -> tuple[npt.NDArray[np.float64], dict[int, str], list[tuple[str, Community, float, list[Signal]]]]:
     risk = own_risk.copy()
     campaign_of: dict[int, str] = {}
     judged: list[tuple[Community, float, list[Signal]]] = []
     for k, community in enumerate(communities):
         members = np.array(community.members, dtype=np.int64)
-        group_signals = campaign_signals(frame, members, own_risk, community, stats.get(k), scorers, settings)
-        group_risk = noisy_or([s.weight for s in group_signals])
+        context = GroupContext(
+            established_share=float(np.mean([i in established for i in community.members])),
+            young_card_share=float(
+                np.mean([i not in established and "payment" in community.kinds_of(i) for i in community.members])
+            ),
+        )
+        raw = campaign_signals(frame, members, member_families, community, stats.get(k), scorers, settings, context)
+        group_risk, group_signals = corroborate(raw, settings)
         if group_risk >= settings.suspicious_threshold:
             judged.append((community, group_risk, group_signals))
     judged.sort(key=lambda item: (-len(item[0].members), frame.account_ids[item[0].members[0]]))
@@ -242,6 +358,7 @@ def _judge_communities(
     for number, (community, group_risk, group_signals) in enumerate(judged, start=1):
         campaign_id = f"C{number:04d}"
         named.append((campaign_id, community, group_risk, group_signals))
+        families = "+".join(strong_families(group_signals, settings)) or "none"
         for i in community.members:
             strength = min(1.0, community.strength[i])
             inherited = group_risk * strength
@@ -253,11 +370,52 @@ def _judge_communities(
                     campaign_id,
                     inherited,
                     observed=False,
-                    detail=f"linked into a campaign judged at risk {group_risk:.2f}",
+                    detail=f"linked into a campaign judged at risk {group_risk:.2f} on {families} evidence",
+                    family="coordination",
                 )
             )
             risk[i] = max(risk[i], inherited)
     return risk, campaign_of, named
+
+
+def _honour_known_accounts(
+    frame: AccountFrame,
+    external: ExternalEvidence,
+    own_risk: npt.NDArray[np.float64],
+    risk: npt.NDArray[np.float64],
+    signals: list[list[Signal]],
+    settings: Settings,
+) -> None:
+    """Apply what the provider knows: protected accounts are not made distillers by links, confirmed
+    benign accounts stay benign while their own risk stays at or under the risk they were confirmed at."""
+    for i, account_id in enumerate(frame.account_ids):
+        unit = external.units.get(account_id)
+        if unit is not None:
+            signals[i].append(_note("known_organisation", unit, "member of a known organisation: not linked to it"))
+        if account_id in external.protected and risk[i] > own_risk[i]:
+            capped = min(risk[i], max(own_risk[i], below_distiller(settings)))
+            if capped < risk[i]:
+                risk[i] = capped
+                signals[i].append(
+                    _note("protected", unit or account_id, "links alone never make this account a distiller")
+                )
+        if account_id in external.confirmed:
+            confirmed_at = external.confirmed[account_id]
+            if own_risk[i] <= confirmed_at:
+                risk[i] = min(risk[i], max(0.0, settings.suspicious_threshold - 1e-4))
+                signals[i].append(_note("confirmed_benign", confirmed_at, "an analyst confirmed this account benign"))
+            else:
+                signals[i].append(
+                    _note(
+                        "confirmed_benign_lapsed",
+                        confirmed_at,
+                        f"own risk {own_risk[i]:.2f} rose past the confirmed risk",
+                    )
+                )
+
+
+def _note(name: str, value: float | str, detail: str) -> Signal:
+    return Signal(CAMPAIGN_SOURCE, name, value, 0.0, observed=False, detail=detail, family=META_FAMILY)
 
 
 def _campaign_records(

@@ -424,12 +424,17 @@ SHARE_PHRASES = {
     "fresh_member_share": "{share} of the accounts made their first request within 48 hours of signing up",
     "members_flagged_share": "{share} of the accounts look suspicious on their own evidence",
 }
+#: ``members_<family>`` (detect.engine.member_family_signals): the share of members with strong evidence of one family.
+MEMBER_FAMILY_PHRASE = "{share} of the accounts have strong {family} evidence of their own"
 
 
 def _signal_sentence(signal: dict[str, Any]) -> str:
     value, detail = signal.get("value"), str(signal.get("detail") or signal.get("name", "signal"))
+    name = str(signal.get("name", ""))
+    if isinstance(value, int | float) and name.startswith("members_") and not name.endswith("_share"):
+        return MEMBER_FAMILY_PHRASE.format(share=f"{value:.0%}", family=name.removeprefix("members_"))
     if isinstance(value, int | float) and _is_share(signal):
-        phrase = SHARE_PHRASES.get(str(signal.get("name")), "{share}: " + detail)
+        phrase = SHARE_PHRASES.get(name, "{share}: " + detail)
         return phrase.format(share=f"{value:.0%}")
     shown = f"{value:,}" if isinstance(value, int) else format_value(value)
     return f"{detail}: {shown}"
@@ -440,7 +445,8 @@ def format_value(value: object) -> str:
 
 
 def _is_share(signal: object) -> bool:
-    return isinstance(signal, dict) and str(signal.get("name", "")).endswith("_share")
+    name = str(signal.get("name", "")) if isinstance(signal, dict) else ""
+    return name.endswith("_share") or name.startswith("members_")
 
 
 def _volume(evidence: dict[str, Any]) -> str:

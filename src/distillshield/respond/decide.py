@@ -9,6 +9,7 @@ from distillshield.respond.actions import Decision, most_severe
 from distillshield.respond.identity import Identity
 from distillshield.respond.online import Score
 from distillshield.respond.policy import Policy, Tier
+from distillshield.respond.standing import below_escalation
 from distillshield.respond.state import AccountView
 
 
@@ -22,11 +23,21 @@ class Judgement:
     flagged: bool = False  # this request's own score reached the policy's flag_at: store it for the account
 
 
-def account_risk(view: AccountView, score: Score) -> tuple[float, str]:
-    """The highest of the online score, the stored risk and the campaign's risk, with where it came from."""
+def account_risk(
+    view: AccountView, score: Score, *, protected: str | None = None, campaign_cap: float = 1.0
+) -> tuple[float, str]:
+    """The highest of the online score, the stored risk and the campaign's risk, with where it came from.
+
+    A ``protected`` account (see :mod:`distillshield.respond.standing`) takes its campaign's risk only up
+    to ``campaign_cap``: links alone never escalate it.
+    """
     candidates = [(score.risk, _signals_text(score)), (view.risk, "stored account risk")]
     if view.campaign_id:
-        candidates.append((view.campaign_risk, f"member of campaign {view.campaign_id}"))
+        campaign = view.campaign_risk
+        why = f"member of campaign {view.campaign_id}"
+        if protected is not None and campaign > campaign_cap:
+            campaign, why = campaign_cap, f"{why}, capped: {protected}"
+        candidates.append((campaign, why))
     return max(candidates, key=lambda c: c[0])
 
 
@@ -35,8 +46,10 @@ def _signals_text(score: Score) -> str:
     return "online: " + ("; ".join(s.describe() for s in fired) if fired else "no signal")
 
 
-def judge(policy: Policy, identity: Identity, view: AccountView, score: Score, now: float) -> Judgement:
-    risk, source = account_risk(view, score)
+def judge(
+    policy: Policy, identity: Identity, view: AccountView, score: Score, now: float, protected: str | None = None
+) -> Judgement:
+    risk, source = account_risk(view, score, protected=protected, campaign_cap=below_escalation(policy))
     flagged = score.risk >= policy.flag_at
     override = view.override
     if override is not None and override.action is not None:

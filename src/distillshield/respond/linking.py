@@ -32,12 +32,12 @@ import hashlib
 import logging
 import re
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from distillshield.detect.engine import campaign_signals, noisy_or
+from distillshield.detect.engine import GroupContext, campaign_signals, own_signals
 from distillshield.detect.link.coordination import GroupStats
 from distillshield.detect.link.graph import MIN_EDGE, Community
 from distillshield.detect.link.linkers import (
@@ -48,22 +48,26 @@ from distillshield.detect.link.linkers import (
     SharedUserAgent,
 )
 from distillshield.detect.scorers.base import AccountScorer
+from distillshield.detect.verdict import corroborate, strong_families
 from distillshield.features.content.base import ContentDetector
 from distillshield.features.frame import AccountFrame
 from distillshield.records import Signal
 from distillshield.respond.identity import Identity
 from distillshield.respond.online import Observation, Score, network_of
 from distillshield.respond.seed import Seed
+from distillshield.respond.standing import Standing
 from distillshield.respond.state import StateStore
 from distillshield.settings import Settings
 
 log = logging.getLogger("distillshield.gateway")
 
 #: Link kind -> (weight, saturation), read from the scan's linkers so that both stay one definition.
-KINDS: dict[str, tuple[float, int]] = {
-    cls.kind: (cls.weight, cls.saturation)
-    for cls in (SharedPayment, SharedNetwork, SharedTemplate, CreationBurst, SharedUserAgent)
-}
+_ONLINE_LINKERS = (SharedPayment, SharedNetwork, SharedTemplate, CreationBurst, SharedUserAgent)
+KINDS: dict[str, tuple[float, int]] = {cls.kind: (cls.weight, cls.saturation) for cls in _ONLINE_LINKERS}
+#: Link kinds an outsider can copy: they never join an established account to a younger one.
+COPYABLE = frozenset(
+    cls.kind for cls in (SharedPayment, SharedNetwork, SharedTemplate, CreationBurst, SharedUserAgent) if cls.copyable
+)
 #: Smallest group judged as a campaign (``find_communities``' default).
 MIN_GROUP = 3
 #: Request times kept per account, and the latest requests of a group its round-robin test reads.
@@ -120,6 +124,7 @@ class Evidence:
     first_t: float | None = None
     created_at: float | None = None
     risk: float = 0.0  # highest online score of any of its requests
+    protected: str | None = None  # why links alone must not escalate it (respond.standing), as last seen
     fingerprint: str | None = None  # payment fingerprint, so that a new account on the same card joins at once
     times: deque[float] = field(default_factory=lambda: deque(maxlen=TIMES_KEPT))  # its latest request times
     keys: set[str] = field(default_factory=set)
@@ -151,8 +156,10 @@ class Group:
 class LinkGraph:
     """Account pairs' summed link weights, and the groups their strong edges join (a union-find)."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, established: Callable[[str], bool] | None = None) -> None:
         self.settings = settings
+        # Copyable links (templates, User-Agents) never join an established account to a younger one.
+        self.established = established or (lambda account: False)
         self._holders: dict[str, list[str]] = {}
         self._shared: dict[tuple[str, str, str], int] = {}  # (a, b, kind) -> keys of that kind shared
         self._weight: dict[tuple[str, str], float] = {}
@@ -180,6 +187,8 @@ class LinkGraph:
         return self.settings.template_min_accounts if kind == "template" else 2
 
     def _link(self, a: str, b: str, kind: str) -> bool:
+        if kind in COPYABLE and self.established(a) != self.established(b):
+            return False
         pair = (min(a, b), max(a, b))
         weight, saturation = KINDS[kind]
         shared = self._shared.get((*pair, kind), 0)
@@ -249,9 +258,27 @@ def judge_group(
     index = np.arange(len(members), dtype=np.int64)
     links: dict[str, dict[str, object]] = {"template": {"pairs": template_pairs}} if template_pairs else {}
     community = Community(tuple(range(len(members))), {i: strength.get(m, 0.0) for i, m in enumerate(members)}, links)
-    own = np.array([r.risk for r in rows], dtype=np.float64)
-    signals = campaign_signals(frame, index, own, community, stats, scorers, settings)
-    return noisy_or([s.weight for s in signals]), signals
+    # Members' own evidence families, from the scorers that can read the running evidence (content, age).
+    readable = [s for s in scorers if all(c in columns for c in s.reads)]
+    families = [strong_families(sig, settings) for sig in own_signals(frame, readable)]
+    context = _context(rows, settings)
+    signals = campaign_signals(frame, index, families, community, stats, scorers, settings, context)
+    return corroborate(signals, settings)
+
+
+def _context(rows: Sequence[Evidence], settings: Settings) -> GroupContext:
+    """Members' age and shared cards, as the scan's judge reads them (unknown age is not established)."""
+    age = np.array([_age_hours(r) for r in rows])
+    established = np.nan_to_num(age, nan=-1.0) >= settings.established_age_days * 24
+    cards: dict[str, int] = {}
+    for r in rows:
+        if r.fingerprint:
+            cards[r.fingerprint] = cards.get(r.fingerprint, 0) + 1
+    shared = np.array([r.fingerprint is not None and cards.get(r.fingerprint, 0) > 1 for r in rows])
+    return GroupContext(
+        established_share=float(established.mean()) if len(rows) else 0.0,
+        young_card_share=float((shared & ~established).mean()) if len(rows) else 0.0,
+    )
 
 
 def merged_stream(times: Sequence[Sequence[float]]) -> tuple[float, float]:
@@ -294,13 +321,15 @@ class OnlineCampaigns:
         detectors: Sequence[ContentDetector],
         scorers: Sequence[AccountScorer],
         settings: Settings | None = None,
+        standing: Standing | None = None,
     ) -> None:
         self.store = store
         self.detectors = detectors
         self.scorers = scorers
         self.settings = settings or Settings()
-        self.graph = LinkGraph(self.settings)
+        self.standing = standing or Standing(established_age_days=self.settings.established_age_days)
         self.evidence: dict[str, Evidence] = {}
+        self.graph = LinkGraph(self.settings, established=lambda a: self._protected(a) is not None)
 
     async def observe(self, identity: Identity, obs: Observation, score: Score, tool_calls: int) -> None:
         """Learn what this scored request shows and links; re-judge its group when due."""
@@ -311,6 +340,7 @@ class OnlineCampaigns:
                 created_at=identity.created_at, fingerprint=identity.payment_fingerprint
             )
         evidence.add(obs, score, self.detectors, tool_calls)
+        evidence.protected = self.standing.protection(identity, obs.ts)
         changed = self._link(account, evidence, identity, obs)
         group = self.graph.group(account)
         if group is None or len(group.members) < MIN_GROUP:
@@ -377,5 +407,14 @@ class OnlineCampaigns:
         risk = group.judged_risk
         why = "; ".join(s.describe() for s in sorted(signals, key=lambda s: -s.weight)[:3])
         log.info("campaign %s: %d linked accounts judged at risk %.3f (%s)", group.group_id, len(members), risk, why)
-        cards = {fp: group.group_id for m in members if (fp := self.evidence[m].fingerprint)}
-        await self.store.seed(Seed({m: (risk, group.group_id) for m in members}, {group.group_id: risk}, cards))
+        implicated = [m for m in members if self._implicated(m)]
+        cards = {fp: group.group_id for m in implicated if (fp := self.evidence[m].fingerprint)}
+        await self.store.seed(Seed({m: (risk, group.group_id) for m in implicated}, {group.group_id: risk}, cards))
+
+    def _protected(self, account: str) -> str | None:
+        evidence = self.evidence.get(account)
+        return evidence.protected if evidence is not None else None
+
+    def _implicated(self, account: str) -> bool:
+        """A protected member is not marked with the campaign unless its own requests were flagged."""
+        return self._protected(account) is None or self.evidence[account].risk >= self.settings.suspicious_threshold

@@ -29,12 +29,14 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from distillshield.detect.engine import noisy_or, own_signals
+from distillshield.detect.engine import own_signals
 from distillshield.detect.scorers.base import AccountScorer
+from distillshield.detect.verdict import corroborate
 from distillshield.features.content.base import ContentDetector
 from distillshield.features.frame import AccountFrame
 from distillshield.features.sql import CAPABILITY_PATTERNS
 from distillshield.records import Signal
+from distillshield.settings import Settings
 
 log = logging.getLogger("distillshield.gateway")
 
@@ -240,10 +242,17 @@ class OnlineScorer:
     """
 
     def __init__(
-        self, *, detectors: list[ContentDetector], scorers: list[AccountScorer], cache_size: int = 2048
+        self,
+        *,
+        detectors: list[ContentDetector],
+        scorers: list[AccountScorer],
+        cache_size: int = 2048,
+        settings: Settings | None = None,
     ) -> None:
         self.detectors = detectors
         self.scorers = scorers
+        # The scan's corroboration rule applies online too: content alone never blocks.
+        self.settings = settings or Settings()
         self.cache_size = cache_size
         # Columns a scorer reads that the online row cannot compute (a scan feature added since):
         # they are 0 online, as the batch-only ones are, so that such a scorer degrades, not fails.
@@ -293,9 +302,11 @@ class OnlineScorer:
         # One array for the whole batch, then a column view per feature: one allocation, not sixty.
         matrix = np.array([[row[k] for k in names] for row in rows], dtype=np.float64)
         frame = AccountFrame(tuple(account_ids), {k: matrix[:, j] for j, k in enumerate(names)})
-        return [
-            Score(noisy_or([s.weight for s in signals]), tuple(signals)) for signals in own_signals(frame, self.scorers)
-        ]
+        scores = []
+        for signals in own_signals(frame, self.scorers):
+            risk, trace = corroborate(signals, self.settings)
+            scores.append(Score(risk, tuple(trace)))
+        return scores
 
     def update(self, snap: Snapshot, obs: Observation, outcome: Outcome) -> Update:
         return learn_update(obs, outcome, self.detectors, snap.counters.get("last_t"))

@@ -17,7 +17,7 @@ import hmac
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +30,7 @@ from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
 from distillshield.errors import InputError, StateUnavailableError
+from distillshield.orgs import KnownOrganisations
 from distillshield.registry import build_registry
 from distillshield.respond.actions import ACTIONS, Action
 from distillshield.respond.identity import KeyRing
@@ -38,12 +39,14 @@ from distillshield.respond.online import OnlineScorer
 from distillshield.respond.policy import DEFAULT_POLICY, TIER_NAMES, Policy
 from distillshield.respond.redis_state import RedisStore
 from distillshield.respond.seed import load_seed
+from distillshield.respond.standing import Standing
 from distillshield.respond.state import MemoryStore, Override, StateStore
 from distillshield.server.envelope import error_response
 from distillshield.server.gateway import ROUTES, Gateway, GatewayOptions
 from distillshield.server.metrics import CONTENT_TYPE_LATEST, Metrics
 from distillshield.server.trafficlog import TrafficLog
 from distillshield.server.upstream import AiohttpUpstream, Timeouts, Upstream
+from distillshield.settings import Settings
 
 log = logging.getLogger("distillshield.gateway")
 
@@ -69,6 +72,8 @@ class GatewayConfig:
     trust_forwarded_for: bool = False
     link_online: bool = True  # link accounts into campaigns from live traffic (respond.linking)
     replay_clock: bool = False  # request times from the x-distillshield-time header (replaying a log)
+    known: KnownOrganisations = field(default_factory=KnownOrganisations)  # --known-orgs
+    settings: Settings = field(default_factory=Settings)
 
 
 def make_store(config: GatewayConfig) -> StateStore:
@@ -83,20 +88,29 @@ def make_gateway(
     registry = build_registry()
     detectors, scorers = registry.instances("content"), registry.instances("scorers")
     state = store or make_store(config)
+    standing = Standing(config.known, config.settings.established_age_days)
     return Gateway(
         policy=config.policy,
         keys=config.keys,
         store=state,
-        scorer=OnlineScorer(detectors=detectors, scorers=scorers),
+        scorer=OnlineScorer(detectors=detectors, scorers=scorers, settings=config.settings),
         upstream=upstream or AiohttpUpstream(base_url=config.upstream_url, timeouts=config.timeouts),
         traffic=TrafficLog(config.log_dir, max_bytes=config.log_max_bytes, stream=config.log_stream)
         if config.log_dir
         else None,
         metrics=Metrics(),
         options=GatewayOptions(
-            config.fail_open, config.trust_forwarded_for, config.upstream_key, replay_clock=config.replay_clock
+            config.fail_open,
+            config.trust_forwarded_for,
+            config.upstream_key,
+            replay_clock=config.replay_clock,
+            standing=standing,
         ),
-        linker=OnlineCampaigns(store=state, detectors=detectors, scorers=scorers) if config.link_online else None,
+        linker=OnlineCampaigns(
+            store=state, detectors=detectors, scorers=scorers, settings=config.settings, standing=standing
+        )
+        if config.link_online
+        else None,
     )
 
 

@@ -37,6 +37,7 @@ from distillshield.respond.identity import Identity, KeyRing
 from distillshield.respond.linking import OnlineCampaigns
 from distillshield.respond.online import Observation, OnlineScorer, Outcome, Score, Snapshot
 from distillshield.respond.policy import Policy
+from distillshield.respond.standing import Standing
 from distillshield.respond.state import AccountView, Finish, StateStore
 from distillshield.server import reasoning
 from distillshield.server.batching import Scored, ScoringBatcher
@@ -82,6 +83,7 @@ class Call:
     tool_calls: int = 0
     withheld: bool = False
     error: str | None = None
+    protected: str | None = None  # why links alone must not escalate this account (respond.standing)
 
     @property
     def decision(self) -> Decision:
@@ -101,6 +103,8 @@ class GatewayOptions:
     # Take each request's time from REPLAY_TIME_HEADER: for replaying a recorded log through the
     # gateway at full speed, so that budgets, gaps and sign-up ages follow the log's clock.
     replay_clock: bool = False
+    # Who links alone must not escalate (known organisations, confirmed benign, verified tiers, old accounts).
+    standing: Standing = field(default_factory=Standing)
 
 
 class Gateway:
@@ -215,7 +219,8 @@ class Gateway:
         call.view = view
         # Scored even when refused below: a refused request is still evidence about its account and campaign.
         call.scoring = self.batcher.submit(call.identity.account_id, view.snapshot, call.obs)
-        call.judgement = judge(self.policy, call.identity, view, UNSCORED, call.ts)
+        call.protected = self.options.standing.protection(call.identity, call.ts)
+        call.judgement = judge(self.policy, call.identity, view, UNSCORED, call.ts, call.protected)
         if not call.decision.refuses:
             return None
         self.metrics.risk.observe(call.judgement.risk)
@@ -226,7 +231,7 @@ class Gateway:
         if call.scoring is None or call.view is None:  # state was down and we fail open: unscored
             return None
         call.obs, call.score = await call.scoring
-        call.judgement = judge(self.policy, call.identity, call.view, call.score, call.ts)
+        call.judgement = judge(self.policy, call.identity, call.view, call.score, call.ts, call.protected)
         self.metrics.risk.observe(call.judgement.risk)
         if call.decision.refuses:
             return self._refusal(call)

@@ -22,13 +22,14 @@ import orjson
 import pyarrow as pa
 
 from distillshield.db import query_batches
-from distillshield.detect import detect
+from distillshield.detect import ExternalEvidence, detect
 from distillshield.detect.rules import Rule
 from distillshield.features import compute_features, sql
 from distillshield.features.content.base import ContentDetector
 from distillshield.ingest import IngestStats
 from distillshield.ingest.quarantine import QuarantineWriter
-from distillshield.pipeline import ScanResult, write_outputs
+from distillshield.orgs import KnownOrganisations
+from distillshield.pipeline import ScanResult, account_facts, with_known_organisations, write_outputs
 from distillshield.registry import Registry
 from distillshield.settings import Settings
 from distillshield.watch.checkpoint import get_meta, set_meta
@@ -45,6 +46,7 @@ class Detection:
     settings: Settings
     registry: Registry
     rules: tuple[Rule, ...]
+    known: KnownOrganisations | None = None
 
 
 def ingest_stats(con: duckdb.DuckDBPyConnection) -> IngestStats:
@@ -63,7 +65,11 @@ def update_verdicts(con: duckdb.DuckDBPyConnection, out_dir: Path, detection: De
     frame = compute_features(con, detectors, detection.settings, score_content=False)
     timings["features"] = round(time.perf_counter() - start, 3)
     scorers, linkers = detection.registry.instances("scorers"), detection.registry.instances("linkers")
-    found = detect(con, frame, scorers, linkers, detection.settings, rules=detection.rules)
+    external = None
+    if detection.known:
+        facts = account_facts(con, detection.known)
+        external = with_known_organisations(ExternalEvidence(), detection.known, facts)
+    found = detect(con, frame, scorers, linkers, detection.settings, rules=detection.rules, external=external)
     timings["detect"] = round(time.perf_counter() - start - timings["features"], 3)
     result = ScanResult(out_dir, ingest_stats(con), found, timings)
     write_outputs(con, result)

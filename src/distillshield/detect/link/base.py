@@ -48,20 +48,49 @@ class Linker(ABC):
     #: Edge weight of one shared key; pairs sharing ``saturation`` keys get the full weight.
     weight: ClassVar[float]
     saturation: ClassVar[int] = 1
+    #: Whether an outsider can copy the shared thing (a system prompt, a User-Agent string) without
+    #: access to the account: such links never join an established account to younger ones
+    #: (:func:`distillshield.detect.link.graph.find_communities`), so copying a customer's prompt
+    #: cannot frame the customer.
+    copyable: ClassVar[bool] = False
+    #: Whether a shared key counts by how much of the pair's keys it is: two accounts on one home /24
+    #: share all they have, two accounts rotating through a proxy provider's thousand /24s share a couple
+    #: by chance. ``shared`` becomes ``shared * min(1, 3 * shared / fewer keys of the two)``.
+    specific: ClassVar[bool] = False
 
     @abstractmethod
     def key_sql(self) -> str:
         """SQL returning distinct ``(account_id, key)`` rows."""
 
+    def max_accounts(self, settings: Settings) -> int:
+        """Keys shared by more accounts than this are shared infrastructure and link nobody."""
+        return settings.shared_infra_max_accounts
+
+    def hub_filter(self) -> str:
+        """SQL over the key row ``x`` for keys, beyond ``shared_infra_max_accounts`` accounts, that still
+        link: each account to the key's two first accounts (a star), not to all, so a key of ``n``
+        accounts costs ``2n`` pairs rather than ``n^2/2``. None by default."""
+        return "FALSE"
+
     def pairs(self, con: Connection, settings: Settings) -> LinkPairs:
         """Pairs of accounts sharing a key, ignoring keys so common they are shared infrastructure."""
+        shared = (
+            "count(*) * least(1.0, 3.0 * count(*) / least(min(x.nk), min(y.nk)))"
+            if self.specific
+            else "CAST(count(*) AS DOUBLE)"
+        )
         query = f"""
         WITH k AS ({self.key_sql()}),
+        per_account AS (SELECT account_id, count(*) AS nk FROM k GROUP BY account_id),
         sizes AS (SELECT key, count(*) AS n FROM k GROUP BY key HAVING count(*) BETWEEN 2 AND $cap),
-        kk AS (SELECT k.* FROM k JOIN sizes USING (key))
-        SELECT x.account_id AS a, y.account_id AS b, count(*) AS shared, min(x.key) AS example
+        kk AS (SELECT k.account_id, k.key, sizes.n, per_account.nk,
+                      row_number() OVER (PARTITION BY k.key ORDER BY k.account_id) AS rk
+               FROM k JOIN sizes ON k.key = sizes.key JOIN per_account ON k.account_id = per_account.account_id)
+        SELECT x.account_id AS a, y.account_id AS b, {shared} AS shared, min(x.key) AS example
         FROM kk x JOIN kk y ON x.key = y.key AND x.account_id < y.account_id
+        WHERE x.n <= $pair_cap OR (x.rk <= 2 AND {self.hub_filter()})
         GROUP BY 1, 2
         """
-        table = query_arrow(con, query, {"cap": settings.shared_infra_max_accounts})
+        params = {"cap": self.max_accounts(settings), "pair_cap": settings.shared_infra_max_accounts}
+        table = query_arrow(con, query, params)
         return LinkPairs(self.kind, self.weight, table)

@@ -3,12 +3,20 @@
 Edges sum the linkers' weights per account pair; only pairs at or above
 ``min_edge`` are kept, so one shared residential /24 alone never joins two
 customers, while a shared card or template does. Connected components are the
-communities; a component too large to be one operation is split with Leiden
-(modularity), since the modularity resolution limit only bites on large graphs.
+communities, except that a component of more than ``SPLIT_ABOVE`` accounts is
+split with Leiden (modularity): two campaigns renting one proxy provider's
+addresses, or a lab and an eval vendor sending one public judge template, are
+dense groups joined by a few bridging edges, and one component would judge them
+(and every member) as one. A campaign is one dense group (a clique of shared
+keys, or a star around its instruction block's first senders), which modularity
+keeps whole: measured on the independent benchmark's development seed, campaign
+ARI went from 0.79 with components alone to 0.998 with the split at 30.
+Leiden's random choices are seeded, so a scan is repeatable.
 """
 
 from __future__ import annotations
 
+import random
 from collections import defaultdict
 from dataclasses import dataclass, field
 
@@ -17,7 +25,7 @@ import igraph as ig
 from distillshield.detect.link.base import LinkPairs
 
 MIN_EDGE = 0.5
-SPLIT_ABOVE = 2_000
+SPLIT_ABOVE = 30
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,10 +37,33 @@ class Community:
     strength: dict[int, float]
     #: Per evidence kind: number of linked pairs and a few example keys.
     links: dict[str, dict[str, object]] = field(default_factory=dict)
+    #: For each member, the link kinds of its strong edges inside the community.
+    member_kinds: dict[int, frozenset[str]] = field(default_factory=dict)
+
+    def kinds_of(self, member: int) -> frozenset[str]:
+        return self.member_kinds.get(member, frozenset())
+
+
+@dataclass(frozen=True, slots=True)
+class LinkRules:
+    """What may join whom. ``established`` marks accounts (row indices) old enough that content an
+    outsider can copy (the ``copyable`` link kinds) must not join them to younger accounts: a new key
+    that copies a customer's system prompt links to nobody but other copies. ``unit`` maps accounts of
+    one known organisation to the organisation: links inside it are its own business, not evidence."""
+
+    established: frozenset[int] = frozenset()
+    copyable: frozenset[str] = frozenset()
+    unit: dict[int, str] = field(default_factory=dict)
+
+    def allows(self, kind: str, i: int, j: int) -> bool:
+        unit_i, unit_j = self.unit.get(i), self.unit.get(j)
+        if unit_i is not None and unit_i == unit_j:
+            return False
+        return not (kind in self.copyable and (i in self.established) != (j in self.established))
 
 
 def _pair_weights(
-    link_sets: list[LinkPairs], saturation: dict[str, int], index: dict[str, int]
+    link_sets: list[LinkPairs], saturation: dict[str, int], index: dict[str, int], rules: LinkRules
 ) -> tuple[dict[tuple[int, int], float], dict[tuple[int, int], list[tuple[str, str]]]]:
     weights: dict[tuple[int, int], float] = defaultdict(float)
     why: dict[tuple[int, int], list[tuple[str, str]]] = defaultdict(list)
@@ -43,6 +74,8 @@ def _pair_weights(
             if a not in index or b not in index:
                 continue
             i, j = index[a], index[b]
+            if not rules.allows(links.kind, i, j):
+                continue
             pair = (min(i, j), max(i, j))
             weights[pair] += links.weight * min(1.0, shared / cap)
             why[pair].append((links.kind, str(example)))
@@ -50,11 +83,15 @@ def _pair_weights(
 
 
 def find_communities(
-    account_ids: tuple[str, ...], link_sets: list[LinkPairs], saturation: dict[str, int], min_size: int = 3
+    account_ids: tuple[str, ...],
+    link_sets: list[LinkPairs],
+    saturation: dict[str, int],
+    min_size: int = 3,
+    rules: LinkRules | None = None,
 ) -> list[Community]:
-    """Communities of at least ``min_size`` accounts over the strong edges."""
+    """Communities of at least ``min_size`` accounts over the strong edges that ``rules`` allow."""
     index = {a: i for i, a in enumerate(account_ids)}
-    weights, why = _pair_weights(link_sets, saturation, index)
+    weights, why = _pair_weights(link_sets, saturation, index, rules or LinkRules())
     strong = [(pair, w) for pair, w in weights.items() if w >= MIN_EDGE]
     graph = ig.Graph(n=len(account_ids), edges=[p for p, _ in strong])
     graph.es["weight"] = [w for _, w in strong]
@@ -72,7 +109,12 @@ def _split_if_huge(graph: ig.Graph, component: list[int]) -> list[list[int]]:
     if len(component) <= SPLIT_ABOVE:
         return [component]
     sub = graph.subgraph(component)
-    parts = sub.community_leiden(objective_function="modularity", weights="weight", n_iterations=2)
+    # igraph draws from one process-wide generator; a seeded one for this call keeps scans repeatable.
+    ig.set_random_number_generator(random.Random(len(component)))
+    try:
+        parts = sub.community_leiden(objective_function="modularity", weights="weight", n_iterations=2)
+    finally:
+        ig.set_random_number_generator(random)
     return [[component[i] for i in part] for part in parts]
 
 
@@ -81,6 +123,7 @@ def _describe(graph: ig.Graph, members: list[int], why: dict[tuple[int, int], li
     strength: dict[int, float] = dict.fromkeys(members, 0.0)
     pairs_by_kind: dict[str, int] = defaultdict(int)
     examples: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    kinds: dict[int, set[str]] = defaultdict(set)
     for edge in graph.es.select(_within=members):
         a, b = edge.tuple
         if a not in member_set or b not in member_set:
@@ -90,10 +133,13 @@ def _describe(graph: ig.Graph, members: list[int], why: dict[tuple[int, int], li
         for kind, key in why[(min(a, b), max(a, b))]:
             pairs_by_kind[kind] += 1
             examples[kind][key] += 1
+            kinds[a].add(kind)
+            kinds[b].add(kind)
     links: dict[str, dict[str, object]] = {
         kind: {"pairs": n, "top_keys": _top(examples[kind])} for kind, n in sorted(pairs_by_kind.items())
     }
-    return Community(tuple(sorted(members)), strength, links)
+    member_kinds = {m: frozenset(k) for m, k in kinds.items()}
+    return Community(tuple(sorted(members)), strength, links, member_kinds)
 
 
 def _top(counts: dict[str, int], k: int = 3) -> list[str]:

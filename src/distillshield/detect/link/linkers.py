@@ -11,6 +11,7 @@ from typing import ClassVar
 
 from distillshield.detect.link.base import Linker
 from distillshield.features.sql import NETWORK
+from distillshield.settings import Settings
 
 
 class SharedPayment(Linker):
@@ -31,16 +32,30 @@ class SharedNetwork(Linker):
     kind: ClassVar[str] = "network"
     weight: ClassVar[float] = 0.6
     saturation: ClassVar[int] = 3
+    specific: ClassVar[bool] = True
 
     def key_sql(self) -> str:
         return f"SELECT DISTINCT account_id, {NETWORK} AS key FROM requests WHERE ip IS NOT NULL"
 
 
 class SharedTemplate(Linker):
-    """Accounts sending the same system prompt, or user prompts with the same fixed head or tail."""
+    """Accounts sending the same system prompt, or user prompts with the same fixed head or tail.
+
+    A throwaway pool is hundreds of accounts behind one instruction block, so a template links groups
+    up to ``template_max_accounts``; beyond ``shared_infra_max_accounts`` only a long system prompt or
+    a fixed 100-character head still links (as a star): a short wrapper or a common closing line
+    ("Let's think step by step.") is a convention strangers share.
+    """
 
     kind: ClassVar[str] = "template"
     weight: ClassVar[float] = 0.8
+    copyable: ClassVar[bool] = True
+
+    def max_accounts(self, settings: Settings) -> int:
+        return settings.template_max_accounts
+
+    def hub_filter(self) -> str:
+        return "x.key NOT LIKE 'suffix:%'"
 
     def key_sql(self) -> str:
         return "SELECT DISTINCT account_id, kind || ':' || template_key AS key FROM account_templates"
@@ -66,6 +81,7 @@ class SharedAsn(Linker):
 
     kind: ClassVar[str] = "asn"
     weight: ClassVar[float] = 0.15
+    specific: ClassVar[bool] = True
 
     def key_sql(self) -> str:
         return "SELECT DISTINCT account_id, CAST(asn AS VARCHAR) AS key FROM requests WHERE asn IS NOT NULL"
@@ -76,6 +92,7 @@ class SharedUserAgent(Linker):
 
     kind: ClassVar[str] = "user_agent"
     weight: ClassVar[float] = 0.15
+    copyable: ClassVar[bool] = True
 
     def key_sql(self) -> str:
         return "SELECT DISTINCT account_id, user_agent AS key FROM requests WHERE user_agent IS NOT NULL"

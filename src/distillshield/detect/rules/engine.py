@@ -98,6 +98,6 @@ def rule_signals(con: Connection, rules: Sequence[Rule]) -> dict[str, list[Signa
             detail = f"{rule.title}: fired in {row['windows']} window(s) of {rule.timespan_s // 60} min"
             # A rule over a content detector's score rests on that detector's judgement: an inference.
             observed = all(f.field in FIELDS for f in rule.filters)
-            signal = Signal(rule.source, rule.id, float(row["value"]), rule.weight, observed, detail)
+            signal = Signal(rule.source, rule.id, float(row["value"]), rule.weight, observed, detail, rule.family)
             fired.setdefault(str(row["account_id"]), []).append(signal)
     return fired

@@ -16,6 +16,7 @@ from typing import Any
 
 from distillshield.detect.rules.schema import FIELDS, OPERATORS, RULE_TYPES, Filter, Rule
 from distillshield.errors import InputError, Location
+from distillshield.records import FAMILIES
 from distillshield.yamlfile import Mapping, line_of, load_yaml
 
 KEYS = frozenset(
@@ -31,6 +32,7 @@ KEYS = frozenset(
         "condition",
         "weight",
         "references",
+        "family",
     }
 )
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -85,6 +87,7 @@ def load_rule(path: Path, fields: frozenset[str] | set[str]) -> Rule:
         condition_value=value,
         weight=_weight(path, doc),
         references=tuple(str(r) for r in doc.get("references", []) or []),
+        family=_family(path, doc),
         path=path,
         line=doc.line or 1,
     )
@@ -191,3 +194,10 @@ def _weight(path: Path, doc: Mapping) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value <= 1:
         raise InputError(f"weight must be a number in (0, 1], not {value!r}", _at(path, doc, "weight"))
     return float(value)
+
+
+def _family(path: Path, doc: Mapping) -> str:
+    """The evidence family the rule's signal counts in; user rules that name none count as ``custom``."""
+    if "family" not in doc:
+        return "custom"
+    return _choice(path, doc, "family", FAMILIES)

@@ -66,6 +66,8 @@ class Rule:
     weight: float
     references: tuple[str, ...]
     path: Path
+    #: Evidence family of the rule's signal (see :data:`distillshield.records.FAMILIES`).
+    family: str = "custom"
     line: int = 1
 
     @property

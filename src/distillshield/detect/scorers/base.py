@@ -29,6 +29,8 @@ class AccountScorer(ABC):
     #: Whether the scorer also judges a whole community, on a one-row frame of the members' summed counts
     #: (:func:`group_frame`); only scorers whose columns add up across accounts say yes.
     judges_groups: ClassVar[bool] = False
+    #: Evidence family of every signal this scorer emits (:data:`distillshield.records.FAMILIES`).
+    family: ClassVar[str]
 
     @abstractmethod
     def signals(self, frame: AccountFrame) -> Iterator[tuple[int, Signal]]:
@@ -48,4 +50,4 @@ class AccountScorer(ABC):
         values = frame[value_column]
         for i in np.flatnonzero(mask):
             weight = float(np.clip(weights[i], 0.0, 1.0))
-            yield int(i), Signal(source, name, float(values[i]), weight, observed=True, detail=detail)
+            yield int(i), Signal(source, name, float(values[i]), weight, True, detail, self.family)

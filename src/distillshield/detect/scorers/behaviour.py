@@ -22,6 +22,7 @@ from distillshield.records import Signal
 class HighVolume(AccountScorer):
     """Sustained volume and long outputs per request, the economics of harvesting."""
 
+    family: ClassVar[str] = "volume"
     reads: ClassVar[tuple[str, ...]] = ("requests_per_active_day", "mean_completion_tokens")
 
     def signals(self, frame: AccountFrame) -> Iterator[tuple[int, Signal]]:
@@ -48,6 +49,7 @@ class HighVolume(AccountScorer):
 class RoundTheClock(AccountScorer):
     """Activity spread evenly over all 24 hours: no diurnal rhythm (needs enough requests to tell)."""
 
+    family: ClassVar[str] = "volume"
     reads: ClassVar[tuple[str, ...]] = ("hour_entropy", "n_requests")
 
     def signals(self, frame: AccountFrame) -> Iterator[tuple[int, Signal]]:
@@ -66,6 +68,7 @@ class RoundTheClock(AccountScorer):
 class FreshAccountAtFullSpeed(AccountScorer):
     """A new account that goes straight to heavy use (CISA AA26-251A)."""
 
+    family: ClassVar[str] = "infrastructure"
     reads: ClassVar[tuple[str, ...]] = ("age_at_first_request_hours", "requests_per_active_day")
 
     def signals(self, frame: AccountFrame) -> Iterator[tuple[int, Signal]]:
@@ -84,6 +87,7 @@ class FreshAccountAtFullSpeed(AccountScorer):
 class IpRotation(AccountScorer):
     """Requests spread over many networks: a rotating proxy pool."""
 
+    family: ClassVar[str] = "infrastructure"
     reads: ClassVar[tuple[str, ...]] = ("n_networks", "n_requests")
 
     def signals(self, frame: AccountFrame) -> Iterator[tuple[int, Signal]]:

@@ -56,6 +56,7 @@ class ContentEvidence(AccountScorer):
     cap: ClassVar[float] = 0.97
     scale: ClassVar[float] = 12.0
     judges_groups: ClassVar[bool] = True
+    family: ClassVar[str] = "content"
     #: Fewer hits than this are never evidence, however few requests the account made.
     min_hits: ClassVar[int] = 3
     description: ClassVar[str]
@@ -72,7 +73,10 @@ class ContentEvidence(AccountScorer):
             detail = (
                 f"{self.description}: {share[i]:.0%} of requests, binomial LLR {llr[i]:.1f} nats vs rate {self.p0:g}"
             )
-            yield int(i), Signal(source, f"{self.detector}_hits", float(hits[i]), float(weights[i]), False, detail)
+            yield (
+                int(i),
+                Signal(source, f"{self.detector}_hits", float(hits[i]), float(weights[i]), False, detail, self.family),
+            )
 
 
 class ReasoningHarvest(ContentEvidence):
