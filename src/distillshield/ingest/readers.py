@@ -19,12 +19,14 @@ import orjson
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from distillshield.ingest.lines import Broken, Oversize, iter_lines, open_maybe_gzip, open_tracked
+from distillshield.ingest.lines import Broken, Budget, Oversize, iter_lines, open_maybe_gzip, open_tracked
 from distillshield.ingest.litellm import SIGNATURE
 
 Format = Literal["auto", "spec", "litellm"]
 Kind = Literal["jsonl", "parquet", "litellm-jsonl", "litellm-csv"]
 PARQUET_MAGIC = b"PAR1"
+#: Bytes read (decompressed) to find the first line when sniffing a format: one huge line is never assembled.
+SNIFF_BYTES = 1 << 20
 _PARQUET_BATCH = 10_000
 
 
@@ -82,13 +84,15 @@ def sniff(path: Path, fmt: Format) -> Kind:
 
 
 def _first_text_line(path: Path) -> bytes:
+    """The first non-blank line within the first :data:`SNIFF_BYTES` bytes, cut there if it runs on."""
     try:
         with open_maybe_gzip(path) as stream:
-            for line in stream:
-                if line.strip():
-                    return line.strip()[:1_000_000]
+            head = stream.read(SNIFF_BYTES)
     except (EOFError, OSError):
-        pass
+        return b""
+    for line in head.split(b"\n"):
+        if line.strip():
+            return line.strip()
     return b""
 
 
@@ -97,10 +101,16 @@ UNPARSED = object()
 
 
 def read_jsonl(
-    path: Path, max_bytes: int, on_oversize: Oversize, position: Position, *, parse: bool = True
+    path: Path,
+    max_bytes: int,
+    on_oversize: Oversize,
+    position: Position,
+    *,
+    parse: bool = True,
+    budget: Budget | None = None,
 ) -> Iterator[Item]:
     """Lines as parsed records, or with ``parse=False`` as raw lines whose record is :data:`UNPARSED`."""
-    stream, raw = open_tracked(path)
+    stream, raw = open_tracked(path, budget)
     position.raw = raw
     with raw, stream:
         for item in iter_lines(stream, max_bytes, on_oversize):
@@ -145,11 +155,16 @@ def _plain_rows(batch: pa.RecordBatch) -> Iterator[dict[str, Any]]:
         yield {k: v for k, v in record.items() if v is not None}
 
 
-def read_csv(path: Path) -> Iterator[Item]:
-    """CSV with a header row; line numbers are where each record starts (quoted fields may span lines)."""
-    csv.field_size_limit(1 << 30)
-    with open_maybe_gzip(path) as binary, io.TextIOWrapper(binary, encoding="utf-8", newline="") as text:
-        reader = csv.DictReader(text)
+def read_csv(path: Path, max_bytes: int = 16 << 20, budget: Budget | None = None) -> Iterator[Item]:
+    """CSV with a header row; line numbers are where each record starts (quoted fields may span lines).
+
+    No field may pass ``max_bytes`` (setting ``max_record_bytes``) and text lines are read at most
+    that long, so one huge field never sits whole in memory; such a record stops the file with a
+    quarantine line, as a malformed one does (a CSV parser cannot resynchronise inside a quoted field).
+    """
+    csv.field_size_limit(max_bytes)
+    with open_maybe_gzip(path, budget) as binary, io.TextIOWrapper(binary, encoding="utf-8", newline="") as text:
+        reader = csv.DictReader(_bounded_lines(text, max_bytes))
         start = 2
         try:
             for row in reader:
@@ -158,5 +173,21 @@ def read_csv(path: Path) -> Iterator[Item]:
                 start = reader.line_num + 1
         except UnicodeDecodeError as exc:
             yield Rejected(start, None, f"not valid UTF-8 from here on: {exc.reason}", b"")
+        except _LineTooLongError as exc:
+            yield Rejected(start, None, f"{exc}; rest of file not read", b"")
         except csv.Error as exc:
-            yield Rejected(start, None, f"malformed CSV: {exc}", b"")
+            reason = f"record longer than max_record_bytes ({max_bytes} bytes)" if "field limit" in str(exc) else exc
+            yield Rejected(start, None, f"malformed CSV: {reason}; rest of file not read", b"")
+        except OSError as exc:
+            yield Rejected(start, None, f"{exc}", b"")
+
+
+class _LineTooLongError(Exception):
+    """A CSV text line longer than max_record_bytes: reading it whole is what a hostile producer wants."""
+
+
+def _bounded_lines(text: io.TextIOWrapper, max_bytes: int) -> Iterator[str]:
+    while line := text.readline(max_bytes + 1):
+        if len(line) > max_bytes:
+            raise _LineTooLongError(f"record longer than max_record_bytes ({max_bytes} bytes)")
+        yield line

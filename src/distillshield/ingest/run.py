@@ -23,6 +23,7 @@ import pyarrow as pa
 
 from distillshield.errors import InputError, Location, RecordError
 from distillshield.ingest.base import to_row
+from distillshield.ingest.lines import Budget
 from distillshield.ingest.litellm import from_litellm
 from distillshield.ingest.quarantine import QuarantineWriter
 from distillshield.ingest.readers import (
@@ -254,10 +255,12 @@ def _items(path: Path, fmt: Format, state: _FileIngest, position: Position) -> t
     kind = sniff(path, fmt)
     if kind == "parquet":
         return read_parquet(path), kind
+    settings = state.settings
+    budget = Budget(settings.max_decompressed_bytes, settings.max_compression_ratio)
     if kind == "litellm-csv":
-        return read_csv(path), kind
+        return read_csv(path, settings.max_record_bytes, budget), kind
     bulk = kind == "jsonl"
-    return read_jsonl(path, state.settings.max_record_bytes, state.oversize, position, parse=not bulk), kind
+    return read_jsonl(path, settings.max_record_bytes, state.oversize, position, parse=not bulk, budget=budget), kind
 
 
 def ingest_file(
@@ -328,7 +331,7 @@ def ingest_paths(
     task = progress.task("Ingesting logs", total=sum(_size(f) for f in files) or None)
     per_file = []
     with (
-        QuarantineWriter(quarantine_path) as quarantine,
+        QuarantineWriter(quarantine_path, settings.max_quarantine_bytes) as quarantine,
         ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-parser") as parser,
         ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-writer") as writer,
         con.cursor() as cursor,
