@@ -25,6 +25,8 @@ EXIT_PARTIAL = 1
 EXIT_UNUSABLE = 2
 #: A resource budget (a setting such as max_quarantine_bytes) stopped the run before it finished.
 EXIT_BUDGET = 3
+#: `evidence verify`: intact, but without --key nobody checked who signed it.
+EXIT_UNCHECKED = 4
 
 
 def reports_errors(command: Callable[P, R]) -> Callable[P, R]:
