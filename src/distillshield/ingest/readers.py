@@ -10,6 +10,8 @@ from __future__ import annotations
 import contextlib
 import csv
 import io
+import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +27,7 @@ from distillshield.ingest.litellm import SIGNATURE
 Format = Literal["auto", "spec", "litellm"]
 Kind = Literal["jsonl", "parquet", "litellm-jsonl", "litellm-csv"]
 PARQUET_MAGIC = b"PAR1"
+_KEY_MARK = re.compile(rb'"\s*:')
 #: Bytes read (decompressed) to find the first line when sniffing a format: one huge line is never assembled.
 SNIFF_BYTES = 1 << 20
 _PARQUET_BATCH = 10_000
@@ -126,13 +129,52 @@ def read_jsonl(
 
 def parse_json(number: int, data: bytes) -> Item:
     try:
-        return Parsed(number, data, orjson.loads(data))
+        record = orjson.loads(data)
     except orjson.JSONDecodeError as exc:
         try:
             data.decode("utf-8")
         except UnicodeDecodeError as bad:
             return Rejected(number, None, f"not valid UTF-8 at byte {bad.start}", data)
         return Rejected(number, None, f"invalid JSON: {exc}", data)
+    duplicate = duplicate_key(data, record)
+    if duplicate is not None:
+        # Parsers disagree on which copy wins (orjson the last, others the first): refuse, don't guess.
+        return Rejected(number, duplicate, f"duplicate key {duplicate!r} in one JSON object", data)
+    return Parsed(number, data, record)
+
+
+def duplicate_key(data: bytes, record: Any) -> str | None:
+    """A key that appears twice in one object of ``data`` (whose parse is ``record``), or None.
+
+    Cheap in the usual case: every key in the text is a quote followed by a colon, so when the text
+    has no more of those than the parsed objects have keys, no key can repeat.
+    """
+    if len(_KEY_MARK.findall(data)) <= _count_keys(record):
+        return None
+    found: list[str] = []
+
+    def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
+        seen: set[str] = set()
+        for key, _ in items:
+            if key in seen and not found:
+                found.append(key)
+            seen.add(key)
+        return dict(items)
+
+    json.loads(data, object_pairs_hook=pairs)
+    return found[0] if found else None
+
+
+def _count_keys(value: Any) -> int:
+    count, stack = 0, [value]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            count += len(node)
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    return count
 
 
 def read_parquet(path: Path) -> Iterator[Item]:

@@ -29,6 +29,7 @@ from distillshield.intel.fingerprints import keyed_template_hash, minhash_signat
 from distillshield.intel.keys import Keyring
 from distillshield.intel.state import stable_id, timestamp
 from distillshield.intel.store import IntelStore, object_tlp, open_intel
+from distillshield.private import write_private_text
 
 STRONG = frozenset({"account_id", "api_key_id", "payment_fingerprint", "email", "template"})
 MIN_SIMILARITY = 0.6
@@ -144,7 +145,7 @@ def match_intel(
 
 def write_matches(result: MatchResult, path: Path) -> None:
     """matches.json: the sightings bundle to share back, and the account links (keep those in house)."""
-    path.write_text(json.dumps(result.as_dict(), indent=2) + "\n", encoding="utf-8")
+    write_private_text(path, json.dumps(result.as_dict(), indent=2) + "\n")  # it names our accounts
 
 
 def match_database(
