@@ -59,8 +59,8 @@ def _package(path: Path, items: list[tuple[str, bytes]], edit: Edit | None = Non
 
 
 def _bomb_package(path: Path, listed: bool) -> Path:
-    """A package with a 256 MiB entry of zeros (deflated to ~250 KB), listed in the chain or not."""
-    size = 256 * MiB
+    """A package with a 64 MiB entry of zeros (deflated to ~64 KB), listed in the chain or not."""
+    size = 64 * MiB
     zeros = bytes(MiB)
     digest = hashlib.sha256()
     for _ in range(size // MiB):
