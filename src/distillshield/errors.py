@@ -6,7 +6,8 @@
      +-- InputError                 bad input that the user can fix; carries a Location
      |    +-- RecordError           one record (line) of a log is unusable
      |    +-- UnreadableFileError   a whole file cannot be opened or decoded
-     +-- ConfigError                a setting, rule or plugin id is wrong
+     +-- BudgetExceededError        a resource budget (quarantine size, ...) stopped the run
+ +-- ConfigError                a setting, rule or plugin id is wrong
      +-- PluginError                a plugin failed to load or broke its contract
      +-- StateUnavailableError      the gateway's shared state (Redis) cannot be reached
      +-- UpstreamError              the model server behind the gateway failed or timed out
@@ -56,6 +57,10 @@ class RecordError(InputError):
 
 class UnreadableFileError(InputError):
     """A whole input file cannot be opened or decoded."""
+
+
+class BudgetExceededError(DistillshieldError):
+    """A resource budget (setting ``max_quarantine_bytes``, ...) stopped the run; the CLI exits with status 3."""
 
 
 class ConfigError(DistillshieldError):

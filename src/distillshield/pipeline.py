@@ -32,6 +32,7 @@ from distillshield.features import compute_features
 from distillshield.ingest import IngestStats, expand_inputs, ingest_paths
 from distillshield.ingest.readers import Format
 from distillshield.orgs import AccountFacts, KnownOrganisations
+from distillshield.private import writes_private
 from distillshield.progress import SILENT, Progress
 from distillshield.records import Signal
 from distillshield.registry import Registry, build_registry
@@ -68,6 +69,7 @@ def _timed(timings: dict[str, float], stage: str) -> Iterator[None]:
     timings[stage] = round(time.perf_counter() - start, 3)
 
 
+@writes_private
 def run_scan(
     inputs: Sequence[str | Path],
     out_dir: Path,

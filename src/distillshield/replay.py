@@ -27,6 +27,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
+from distillshield.csvcells import escape_cell
 from distillshield.db import open_database, query_arrow
 from distillshield.detect import DetectionResult, detect
 from distillshield.detect.rules import load_rules
@@ -187,7 +188,7 @@ def _write_csv(path: Path, columns: tuple[str, ...], rows: list[dict[str, object
         writer = csv.DictWriter(f, fieldnames=list(columns))
         writer.writeheader()
         for row in rows:
-            writer.writerow({k: _cell(v) for k, v in row.items()})
+            writer.writerow({k: escape_cell(_cell(v)) for k, v in row.items()})
 
 
 def _cell(value: object) -> object:

@@ -27,7 +27,21 @@ def _setting(default: Any, help: str) -> Any:
 @dataclass(frozen=True, slots=True)
 class Settings:
     chunk_rows: int = _setting(20_000, "Records parsed and written to DuckDB per batch while ingesting")
-    max_record_bytes: int = _setting(16 * 1024 * 1024, "Longest accepted log line; longer ones are quarantined")
+    max_record_bytes: int = _setting(
+        16 * 1024 * 1024,
+        "Longest accepted log line or CSV field; longer ones are quarantined as prefix, length and SHA-256",
+    )
+    max_decompressed_bytes: int = _setting(
+        0, "Most bytes one compressed input may expand to; past it the rest of the file is quarantined (0: no cap)"
+    )
+    max_compression_ratio: int = _setting(
+        100,
+        "Most decompressed bytes per compressed byte (checked past 64 MiB): a decompression bomb beyond it is"
+        " cut and the rest of the file quarantined (0: no cap)",
+    )
+    max_quarantine_bytes: int = _setting(
+        1024 * 1024 * 1024, "Largest quarantine.jsonl a run may write; past it the run stops with exit status 3"
+    )
     duckdb_memory_limit: str = _setting("1GB", "DuckDB memory_limit for a scan (bounds peak RSS)")
     duckdb_threads: int = _setting(2, "Threads DuckDB may use")
     suspicious_threshold: float = _setting(0.5, "Risk at or above which an account is watch-listed")

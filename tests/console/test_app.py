@@ -31,7 +31,7 @@ def _paths(console: Console) -> list[tuple[str, str]]:
     found = []
     for route in console.app.routes:
         if isinstance(route, APIRoute):
-            path = re.sub(r"\{(\w+)\}", lambda m: fill[m.group(1)], route.path)
+            path = re.sub(r"\{(\w+)(?::path)?\}", lambda m: fill[m.group(1)], route.path)
             found += [(method, path) for method in sorted(route.methods)]
     return [*found, ("GET", "/no/such/page"), ("GET", "/api/no-such-endpoint")]
 

@@ -155,7 +155,8 @@ def test_reingest_is_idempotent_and_conflicts_across_runs(tmp_path: Path) -> Non
 
 
 def test_fifty_megabyte_line_is_quarantined_in_bounded_memory(tmp_path: Path) -> None:
-    huge = b'{"request_id": "big", "pad": "' + b"x" * (50 * 1024 * 1024) + b'"}'
+    huge_head = b'{"request_id": "big", "pad": "'
+    huge = huge_head + b"x" * (50 * 1024 * 1024) + b'"}'
     log = write_lines(tmp_path / "big.jsonl", [*dumps(record(1)), huge, *dumps(record(2))])
     del huge
     tracemalloc.start()
@@ -165,7 +166,8 @@ def test_fifty_megabyte_line_is_quarantined_in_bounded_memory(tmp_path: Path) ->
     entries = [json.loads(line) for line in (tmp_path / "q.jsonl").read_text().split("\n") if line]
     assert (stats.read, stats.accepted, stats.quarantined) == (3, 2, 1)
     assert entries[0]["line"] == 2 and "max_record_bytes" in entries[0]["reason"]
-    assert len(base64.b64decode(entries[0]["raw_base64"])) > 50 * 1024 * 1024
+    assert entries[0]["raw_bytes"] == len(huge_head) + 50 * 1024 * 1024 + 2
+    assert entries[0]["raw_prefix"].startswith('{"request_id": "big"') and len(entries[0]["raw_sha256"]) == 64
     assert peak < 16 * 1024 * 1024, f"peak traced memory {peak / 2**20:.0f} MiB"
 
 

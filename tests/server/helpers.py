@@ -74,7 +74,9 @@ def gateway_server(config: GatewayConfig) -> Iterator[RunningGateway]:
     """The gateway app under uvicorn on an ephemeral loopback port, in a thread."""
     app = create_app(config)
     sock = socket.create_server(("127.0.0.1", 0))
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on"))
+    # proxy_headers off, as `distillshield serve` runs it: X-Forwarded-For is the gateway's to read.
+    config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on", proxy_headers=False)
+    server = uvicorn.Server(config)
     loop = uvloop.new_event_loop()  # as `distillshield serve` runs it (the default loop adds ~40 ms a request)
     thread = threading.Thread(target=lambda: loop.run_until_complete(server.serve(sockets=[sock])), daemon=True)
     thread.start()

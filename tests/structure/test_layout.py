@@ -23,7 +23,20 @@ STAGES = (
     "evaluate",
     "simulate",
 )
-ROOT_MODULES = {"errors", "records", "settings", "progress", "registry", "db", "engines", "yamlfile", "orgs"}
+ROOT_MODULES = {
+    "errors",
+    "records",
+    "settings",
+    "progress",
+    "registry",
+    "db",
+    "engines",
+    "yamlfile",
+    "bodies",
+    "csvcells",
+    "private",
+    "orgs",
+}
 #: Exceptions with a reason: the simulator checks its own records with ingest's validator; watch reuses
 #: the batch job's output step (pipeline.write_outputs) so that its files equal scan's.
 ALLOWED = {("simulate", "ingest"), ("watch", "pipeline")}

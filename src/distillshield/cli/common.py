@@ -10,7 +10,7 @@ from typing import Annotated, ParamSpec, TypeVar
 import typer
 from rich.console import Console
 
-from distillshield.errors import DistillshieldError
+from distillshield.errors import BudgetExceededError, DistillshieldError
 from distillshield.orgs import KnownOrganisations, load_known_organisations
 
 P = ParamSpec("P")
@@ -38,10 +38,14 @@ def known_organisations(path: Path | None) -> KnownOrganisations | None:
 EXIT_OK = 0
 EXIT_PARTIAL = 1
 EXIT_UNUSABLE = 2
+#: A resource budget (a setting such as max_quarantine_bytes) stopped the run before it finished.
+EXIT_BUDGET = 3
+#: `evidence verify`: intact, but without --key nobody checked who signed it.
+EXIT_UNCHECKED = 4
 
 
 def reports_errors(command: Callable[P, R]) -> Callable[P, R]:
-    """Turn a DistillshieldError into a one-line message and exit status 2, not a traceback."""
+    """Turn a DistillshieldError into a one-line message and exit status 2 (3 for a budget), not a traceback."""
 
     @wraps(command)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
@@ -49,6 +53,6 @@ def reports_errors(command: Callable[P, R]) -> Callable[P, R]:
             return command(*args, **kwargs)
         except DistillshieldError as exc:
             err.print(f"[bold red]error:[/] {exc}")
-            raise typer.Exit(EXIT_UNUSABLE) from exc
+            raise typer.Exit(EXIT_BUDGET if isinstance(exc, BudgetExceededError) else EXIT_UNUSABLE) from exc
 
     return wrapper

@@ -12,7 +12,7 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from distillshield.cli.common import EXIT_PARTIAL, Quiet, err, out, reports_errors
+from distillshield.cli.common import EXIT_PARTIAL, EXIT_UNCHECKED, Quiet, err, out, reports_errors
 from distillshield.evidence import Verification, default_key_path, load_public_key, pack_scan, verify_package
 
 app = typer.Typer(
@@ -61,11 +61,15 @@ def verify(
         Path | None, typer.Option("--key", help="The signer's trusted public key; without it the signer is unchecked.")
     ] = None,
     json_output: Annotated[bool, typer.Option("--json", help="Print the outcome as JSON.")] = False,
+    allow_unsigned: Annotated[
+        bool, typer.Option("--allow-unsigned", help="Exit 0 for an intact package even without --key.")
+    ] = False,
     quiet: Quiet = False,
 ) -> None:
     """Check every byte, entry, link and the signature; name each changed, removed, reordered or added part.
 
-    Exit status: 0 intact, 1 tampered with, 2 the package or key cannot be read.
+    Exit status: 0 intact (and signed by --key), 1 tampered with, 2 the package or key cannot be read,
+    4 intact but the signer not checked (no --key; --allow-unsigned accepts that).
 
     Example: distillshield evidence verify case.zip --key partner-key.pub
     """
@@ -76,6 +80,8 @@ def verify(
         _print(result, quiet)
     if not result.ok:
         raise typer.Exit(EXIT_PARTIAL)
+    if not result.signer_checked and not allow_unsigned:
+        raise typer.Exit(EXIT_UNCHECKED)
 
 
 def _print(result: Verification, quiet: bool) -> None:
@@ -83,8 +89,8 @@ def _print(result: Verification, quiet: bool) -> None:
         where = escape(str(result.path))
         text = f"[green]intact[/]: {where}, {result.entries} entries, signed by {result.fingerprint}"
         out.print(text, soft_wrap=True)
-        if not result.signer_checked and not quiet:
-            err.print("[yellow]the signer was not checked against a trusted key; pass --key SIGNER.pub[/]")
+        if not result.signer_checked:  # printed even with --quiet: without it "intact" proves nothing
+            err.print("[yellow]unsigned: signer not checked[/] (anyone can re-sign a package; pass --key SIGNER.pub)")
         return
     table = Table(title=f"{result.path}: TAMPERED", box=box.SIMPLE_HEAD, title_style="bold red")
     for column in ("entry", "tamper", "detail"):

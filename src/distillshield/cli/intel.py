@@ -90,6 +90,10 @@ def export(
     ),
     db: Annotated[Path | None, typer.Option("--db", help="Scan database (default SCAN_DIR/scan.duckdb).")] = None,
     misp_dir: Annotated[Path | None, typer.Option("--misp", help="Also write MISP events into this directory.")] = None,
+    share_model: Annotated[
+        list[str] | None,
+        typer.Option("--share-model", help="A model name shared in clear (repeatable); others are pseudonymised."),
+    ] = None,
     quiet: Quiet = False,
 ) -> None:
     """Export a scan's campaigns as one STIX 2.1 bundle, identifiers pseudonymised.
@@ -105,6 +109,7 @@ def export(
         container=cast(Container, container),
         share_template_text=share_text,
         attribution=_attribution(attribution) if attribution else {},
+        share_models=tuple(share_model or ()),
     )
     if options.tlp not in ("clear", "green", "amber", "amber+strict", "red"):
         raise typer.BadParameter(f"--tlp must be clear, green, amber, amber+strict or red, not {tlp!r}")

@@ -17,6 +17,8 @@ from distillshield.orgs import KnownOrganisations
 from distillshield.respond.identity import load_keys
 from distillshield.respond.policy import DEFAULT_POLICY, load_policy
 from distillshield.server.app import GatewayConfig, create_app
+from distillshield.server.gateway import DEFAULT_MAX_BODY_BYTES
+from distillshield.server.proxies import parse_networks
 from distillshield.server.upstream import Timeouts
 
 
@@ -48,6 +50,16 @@ def command(
     trust_forwarded_for: Annotated[
         bool, typer.Option(help="Take the client IP from X-Forwarded-For (behind a trusted load balancer).")
     ] = False,
+    trusted_proxy: Annotated[
+        list[str] | None,
+        typer.Option(help="Proxy (address or CIDR) whose X-Forwarded-For is believed (repeatable; default loopback)."),
+    ] = None,
+    max_body_bytes: Annotated[
+        int, typer.Option(help="Largest request body; larger ones are answered 413 before they are read.", min=1)
+    ] = DEFAULT_MAX_BODY_BYTES,
+    metrics_token_env: Annotated[
+        str, typer.Option(help="Environment variable holding a token /metrics then requires (unset: open).")
+    ] = "DISTILLSHIELD_METRICS_TOKEN",
     timeout: Annotated[float, typer.Option(help="Seconds for a whole non-streamed upstream answer.")] = 600.0,
     read_timeout: Annotated[float, typer.Option(help="Seconds of silence allowed inside an upstream stream.")] = 120.0,
     replay_clock: Annotated[
@@ -86,6 +98,9 @@ def command(
         upstream_key=os.environ.get(upstream_key_env) or None,
         timeouts=Timeouts(total=timeout, read=read_timeout),
         trust_forwarded_for=trust_forwarded_for,
+        trusted_proxies=_proxies(trusted_proxy),
+        max_body_bytes=max_body_bytes,
+        metrics_token=os.environ.get(metrics_token_env) or None,
         link_online=link_online,
         replay_clock=replay_clock,
         known=known_organisations(known_orgs) or KnownOrganisations(),
@@ -106,6 +121,16 @@ def command(
     # asyncio.run(server.serve()) would keep the default loop, measured 48 ms p50 per request
     # against 3.8 ms with uvloop on loopback.
     server.run(sockets=[sock])
+
+
+def _proxies(given: list[str] | None) -> tuple[str, ...]:
+    if not given:
+        return ("127.0.0.1", "::1")
+    try:
+        parse_networks(given)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--trusted-proxy") from exc
+    return tuple(given)
 
 
 def _bind(host: str, port: int) -> socket.socket:

@@ -1,11 +1,18 @@
 """The analyst console as an ASGI app: server-rendered pages and a small JSON API over one scan.
 
-Every request but the login form must carry an analyst's token, as an
-``Authorization: Bearer`` header (API clients) or the HttpOnly, SameSite=Strict
-cookie that logging in sets (browsers). Without one, every path (pages, API,
-unknown paths alike) answers 401; browsers get the login form as that page.
-The SameSite=Strict cookie is also what keeps another site from posting
-actions in an analyst's name.
+Every request but the login form must carry an analyst's token as an
+``Authorization: Bearer`` header (API clients), or the HttpOnly, SameSite=Strict
+session cookie that logging in sets (browsers): a random server-side session id,
+revoked by logging out (see :mod:`~distillshield.console.sessions`). Without
+one, every path (pages, API, unknown paths alike) answers 401; browsers get the
+login form as that page.
+
+SameSite=Strict does not stop a page on another port of the same host (same
+site, other origin), so every state-changing request a browser makes is also
+checked the way OWASP's CSRF cheat sheet and Django's ``CsrfViewMiddleware``
+do it: ``Sec-Fetch-Site`` must be ``same-origin`` or ``none`` when sent, and
+``Origin`` must be the console's own origin when sent. Bearer-token requests
+are not checked: a browser never adds that header by itself.
 """
 
 from __future__ import annotations
@@ -24,6 +31,7 @@ from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, R
 
 from distillshield.console.auth import Users
 from distillshield.console.scan import Scan, account_features, recent_requests, sample_prompts
+from distillshield.console.sessions import Sessions
 from distillshield.console.store import ACTIONS, LABELS, Action, ActionStore
 from distillshield.report.contract import AccountRow, CampaignRow
 from distillshield.report.evidence import view
@@ -38,6 +46,7 @@ SORTS = {
     "first_seen": lambda c: (c.first_seen, c.campaign_id),
 }
 STATUSES = ("all", "open", "reviewed")
+SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,28 +68,44 @@ def create_app(config: ConsoleConfig) -> FastAPI:
     """The console app for one scan, its users and its action store."""
     app = FastAPI(title="distillshield console", docs_url=None, redoc_url=None, openapi_url=None)
     pages = _environment()
+    sessions = Sessions()
 
     @app.middleware("http")
     async def require_token(request: Request, call_next: Any) -> Response:
-        analyst = config.users.authenticate(_token(request))
+        bearer = _bearer(request)
+        if bearer is None and request.method not in SAFE_METHODS and not _same_origin(request):
+            return PlainTextResponse("cross-origin request refused", status_code=403)
+        analyst = config.users.authenticate(bearer) if bearer else sessions.analyst(request.cookies.get(COOKIE))
         if analyst is None and not (request.url.path in PUBLIC_PATHS and request.method == "POST"):
             return _unauthorised(request, pages)
         request.state.analyst = analyst
         response: Response = await call_next(request)
         return response
 
-    _login_routes(app, config, pages)
+    _login_routes(app, config, pages, sessions)
     _page_routes(app, config, pages)
     _action_routes(app, config)
     _api_routes(app, config)
     return app
 
 
-def _token(request: Request) -> str | None:
+def _bearer(request: Request) -> str | None:
     header = request.headers.get("authorization", "")
     if header.lower().startswith("bearer "):
         return header[7:].strip()
-    return request.cookies.get(COOKIE)
+    return None
+
+
+def _same_origin(request: Request) -> bool:
+    """Whether a browser's state-changing request comes from the console's own pages (see module docstring)."""
+    fetch_site = request.headers.get("sec-fetch-site")
+    if fetch_site is not None and fetch_site not in ("same-origin", "none"):
+        return False
+    origin = request.headers.get("origin")
+    if origin is None:
+        return True  # not sent by non-browser clients; every current browser sends it on a POST
+    host = request.headers.get("host", "")
+    return origin in (f"{request.url.scheme}://{host}", f"http://{host}", f"https://{host}")
 
 
 def _unauthorised(request: Request, pages: Environment, error: str = "") -> Response:
@@ -113,14 +138,16 @@ def _environment() -> Environment:
 # --- pages ----------------------------------------------------------------------------------------
 
 
-def _login_routes(app: FastAPI, config: ConsoleConfig, pages: Environment) -> None:
+def _login_routes(app: FastAPI, config: ConsoleConfig, pages: Environment, sessions: Sessions) -> None:
     @app.post("/login")
     def login(request: Request, token: Annotated[str, Form()] = "", next: Annotated[str, Form()] = "/") -> Response:
-        if config.users.authenticate(token) is None:
+        analyst = config.users.authenticate(token)
+        if analyst is None:
             return _unauthorised(request, pages, "That token is not valid.")
         target = next if next.startswith("/") and not next.startswith("//") else "/"
         response = RedirectResponse(target, status_code=303)
-        response.set_cookie(COOKIE, token, httponly=True, samesite="strict", secure=config.secure_cookie)
+        secure = config.secure_cookie or request.url.scheme == "https"
+        response.set_cookie(COOKIE, sessions.start(analyst), httponly=True, samesite="strict", secure=secure)
         return response
 
     @app.get("/login")
@@ -128,7 +155,8 @@ def _login_routes(app: FastAPI, config: ConsoleConfig, pages: Environment) -> No
         return RedirectResponse("/", status_code=303)  # only reached with a valid token
 
     @app.post("/logout")
-    def logout() -> Response:
+    def logout(request: Request) -> Response:
+        sessions.end(request.cookies.get(COOKIE))
         response = RedirectResponse("/login", status_code=303)
         response.delete_cookie(COOKIE)
         return response
@@ -157,12 +185,12 @@ def _page_routes(app: FastAPI, config: ConsoleConfig, pages: Environment) -> Non
         return render(request, "campaigns.html.j2", rows=rows, total=len(scan.campaigns), filters=filters,
                       sorts=list(SORTS), statuses=STATUSES)  # fmt: skip
 
-    @app.get("/campaigns/{campaign_id}", response_class=HTMLResponse)
+    @app.get("/campaigns/{campaign_id:path}", response_class=HTMLResponse)
     def campaign(request: Request, campaign_id: str) -> HTMLResponse:
         row = _campaign(scan, campaign_id)
         return render(request, "campaign.html.j2", **campaign_context(scan, store, row))
 
-    @app.get("/accounts/{account_id}", response_class=HTMLResponse)
+    @app.get("/accounts/{account_id:path}", response_class=HTMLResponse)
     def account(request: Request, account_id: str) -> HTMLResponse:
         row = _account(scan, account_id)
         context = {
@@ -179,7 +207,7 @@ def _page_routes(app: FastAPI, config: ConsoleConfig, pages: Environment) -> Non
 def _action_routes(app: FastAPI, config: ConsoleConfig) -> None:
     scan, store = config.scan, config.store
 
-    @app.post("/accounts/{account_id}/actions")
+    @app.post("/accounts/{account_id:path}/actions")
     def act_on_account(
         request: Request,
         account_id: str,
@@ -191,7 +219,7 @@ def _action_routes(app: FastAPI, config: ConsoleConfig) -> None:
         _record(store, request.state.analyst, [row.account_id], row.campaign_id, action, note)
         return RedirectResponse(_back(back, f"/accounts/{quote(account_id, safe='')}"), status_code=303)
 
-    @app.post("/campaigns/{campaign_id}/actions")
+    @app.post("/campaigns/{campaign_id:path}/actions")
     def act_on_campaign(
         request: Request, campaign_id: str, action: Annotated[str, Form()], note: Annotated[str, Form()] = ""
     ) -> Response:
@@ -258,10 +286,10 @@ def _campaign_summary(row: CampaignRow, decisions: dict[str, Action]) -> dict[st
     return {"row": row, "status": _status(row, decisions), "accounts": len(row.accounts)}
 
 
-def _campaign(scan: Scan, campaign_id: str) -> CampaignRow:
+def _campaign(scan: Scan, campaign_id: str, status: int = 404) -> CampaignRow:
     row = scan.campaigns.get(campaign_id)
     if row is None:
-        raise HTTPException(404, f"no campaign {campaign_id!r} in this scan")
+        raise HTTPException(status, f"no campaign {campaign_id[:200]!r} in this scan")
     return row
 
 
@@ -298,7 +326,7 @@ def _api_routes(app: FastAPI, config: ConsoleConfig) -> None:
         rows = sorted((c for c in scan.campaigns.values() if c.risk >= min_risk), key=SORTS["risk"])
         return [_campaign_json(c) | {"status": _status(c, decisions)} for c in rows]
 
-    @app.get("/api/campaigns/{campaign_id}")
+    @app.get("/api/campaigns/{campaign_id:path}")
     def api_campaign(campaign_id: str) -> dict[str, Any]:
         row = _campaign(scan, campaign_id)
         with scan.cursor() as cur:
@@ -306,17 +334,19 @@ def _api_routes(app: FastAPI, config: ConsoleConfig) -> None:
         status = _status(row, store.decisions())
         return _campaign_json(row) | {"evidence": row.evidence, "links": edges, "status": status}
 
-    @app.get("/api/accounts/{account_id}")
+    @app.get("/api/accounts/{account_id:path}")
     def api_account(account_id: str) -> dict[str, Any]:
         row = _account(scan, account_id)
         history = [asdict(a) for a in store.history(account_id)]
         return asdict(row) | {"features": account_features(scan, account_id), "actions": history}
 
-    @app.post("/api/accounts/{account_id}/actions", status_code=201)
+    @app.post("/api/accounts/{account_id:path}/actions", status_code=201)
     def api_act(request: Request, account_id: str, body: ActionIn) -> dict[str, Any]:
         row = _account(scan, account_id)
-        (recorded,) = _record(store, request.state.analyst, [account_id], body.campaign_id or row.campaign_id,
-                              body.action, body.note)  # fmt: skip
+        campaign_id = body.campaign_id or row.campaign_id
+        if body.campaign_id is not None and account_id not in _campaign(scan, body.campaign_id, 422).accounts:
+            raise HTTPException(422, f"account {account_id!r} is not in campaign {body.campaign_id!r}")
+        (recorded,) = _record(store, request.state.analyst, [account_id], campaign_id, body.action, body.note)
         return asdict(recorded) | {"label": LABELS.get(recorded.action)}
 
     @app.get("/api/labels")

@@ -24,6 +24,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal, get_args
 
+from distillshield.csvcells import safe_row
 from distillshield.evaluate.labels import BENIGN, DISTILLER, LABEL_COLUMNS
 
 Kind = Literal["confirm", "dismiss", "note"]
@@ -107,5 +108,5 @@ class ActionStore:
         for account_id, action in sorted(self.decisions().items()):
             label = LABELS[action.action]
             campaign = (action.campaign_id or "") if label == DISTILLER else ""
-            writer.writerow((account_id, label, campaign, f"analyst-{action.action}:{action.analyst}"))
+            writer.writerow(safe_row((account_id, label, campaign, f"analyst-{action.action}:{action.analyst}")))
         return handle.getvalue()

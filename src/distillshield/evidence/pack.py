@@ -26,6 +26,7 @@ import orjson
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from distillshield import __version__
+from distillshield.csvcells import safe_row
 from distillshield.errors import ConfigError, InputError, Location, UnreadableFileError
 from distillshield.evidence.keys import fingerprint, load_private_key, raw_public_bytes
 from distillshield.evidence.package import FORMAT, MANIFEST, SIGNATURE, Chain, build_archive, manifest_bytes
@@ -174,7 +175,8 @@ def _accounts_csv(scan_dir: Path, members: set[str]) -> bytes:
     writer.writerow(ACCOUNTS_COLUMNS)
     for row in read_accounts_csv(scan_dir / "accounts.csv"):
         if row.account_id in members:
-            writer.writerow((row.account_id, f"{row.risk:.4f}", row.verdict, row.campaign_id or "", row.reasons))
+            cells = (row.account_id, f"{row.risk:.4f}", row.verdict, row.campaign_id or "", row.reasons)
+            writer.writerow(safe_row(cells))
     return handle.getvalue().encode("utf-8")
 
 

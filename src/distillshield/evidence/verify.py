@@ -4,12 +4,21 @@
 a :class:`Problem` naming the entry and the kind of tampering, so an analyst can
 tell a swapped record file from a re-signed manifest. Tampering is a finding,
 not an error; only a file that cannot be read at all raises.
+
+A package may come from anyone, so reading it is bounded the way archive
+extractors guard against zip bombs (the checks of Python's ``zipfile`` security
+notes and of ``unzip``'s bomb detection): the manifest is read first, within
+:data:`MAX_MANIFEST_BYTES`; an entry the chain does not list is reported and never
+decompressed; a listed one is decompressed in pieces (hashed as it streams) only when
+its declared size is the chain's, at most :data:`MAX_ENTRY_BYTES`, and it expands no
+more than :data:`MAX_RATIO` times (past :data:`RATIO_FLOOR`). Breaking a limit is a
+problem of kind ``limit``; a malformed manifest is a ``changed`` problem naming what
+is wrong, never a traceback.
 """
 
 from __future__ import annotations
 
 import hashlib
-import io
 import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -35,8 +44,19 @@ from distillshield.evidence.package import (
 #: changed: bytes differ; removed / added: an entry (or bytes) missing or extra; reordered: out of chain order;
 #: chain: the chain's links do not hold together; signature: the manifest's signature fails; signer: not the
 #: trusted key; damaged: the archive cannot be read as a zip.
-Tamper = Literal["changed", "removed", "added", "reordered", "chain", "signature", "signer", "damaged"]
+Tamper = Literal["changed", "removed", "added", "reordered", "chain", "signature", "signer", "damaged", "limit"]
 _TRAILER = (MANIFEST, SIGNATURE)
+
+#: Largest manifest.json (or signature) read.
+MAX_MANIFEST_BYTES = 16 * 1024 * 1024
+#: Largest single entry decompressed.
+MAX_ENTRY_BYTES = 1024 * 1024 * 1024
+#: Most bytes an entry may expand to per compressed byte, once past RATIO_FLOOR.
+MAX_RATIO = 200
+RATIO_FLOOR = 16 * 1024 * 1024
+#: Most entries in one archive.
+MAX_ENTRIES = 100_000
+_PIECE = 1 << 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,10 +84,18 @@ class Verification:
     def ok(self) -> bool:
         return not self.problems
 
+    @property
+    def status(self) -> str:
+        """``tampered``, ``intact`` (signer checked) or ``unsigned: signer not checked``."""
+        if not self.ok:
+            return "tampered"
+        return "intact" if self.signer_checked else "unsigned: signer not checked"
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "path": str(self.path),
             "ok": self.ok,
+            "status": self.status,
             "entries": self.entries,
             "campaigns": list(self.campaigns),
             "fingerprint": self.fingerprint,
@@ -79,6 +107,7 @@ class Verification:
 @dataclass
 class _Archive:
     names: list[str] = field(default_factory=list)
+    infos: dict[str, zipfile.ZipInfo] = field(default_factory=dict)
     contents: dict[str, bytes] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
 
@@ -86,46 +115,89 @@ class _Archive:
 def verify_package(path: Path, trusted: Ed25519PublicKey | None = None) -> Verification:
     """Verify ``path``; with ``trusted``, the manifest must also be signed by that key."""
     try:
-        data = path.read_bytes()
+        with zipfile.ZipFile(path) as zf:
+            return _verify(path, zf, trusted)
     except OSError as exc:
         raise UnreadableFileError(f"cannot read: {exc.strerror or exc}", Location(path)) from exc
-    try:
-        archive = _read_archive(data)
-    except zipfile.BadZipFile as exc:
+    except (zipfile.BadZipFile, ValueError, EOFError) as exc:
         return Verification(path, (Problem("archive", "damaged", f"not a readable zip archive ({exc})"),))
-    problems = list(archive.problems)
+
+
+def _verify(path: Path, zf: zipfile.ZipFile, trusted: Ed25519PublicKey | None) -> Verification:
+    archive = _list_archive(zf)
+    for name in _TRAILER:
+        if name in archive.infos:
+            _read_entry(zf, archive, name, None, MAX_MANIFEST_BYTES)
+    problems = archive.problems
     manifest = _manifest(archive, problems)
     if manifest is None:
         return Verification(path, tuple(problems))
     signer = _check_signature(archive, manifest, trusted, problems)
     chain = manifest["chain"]
     _check_chain(chain, manifest["head"], problems)
+    for link in chain:  # only what the chain lists is ever decompressed
+        if link["name"] in archive.infos and link["name"] not in _TRAILER:
+            _read_entry(zf, archive, link["name"], link["bytes"], MAX_ENTRY_BYTES)
     _check_entries(archive, chain, problems)
     if not problems:
-        _check_layout(data, archive, problems)
+        _check_layout(path.read_bytes(), archive, problems)
     campaigns = tuple(str(c) for c in manifest.get("campaigns", []))
     return Verification(path, tuple(problems), len(chain), campaigns, signer, trusted is not None)
 
 
-def _read_archive(data: bytes) -> _Archive:
+def _list_archive(zf: zipfile.ZipFile) -> _Archive:
+    """The entries' names and headers from the central directory; nothing is decompressed here."""
     archive = _Archive()
-    with zipfile.ZipFile(io.BytesIO(data)) as zf:
-        for info in zf.infolist():
-            name = info.filename
-            if name in archive.names:
-                archive.problems.append(Problem(name, "added", "a second entry with this name"))
-                continue
-            archive.names.append(name)
-            try:
-                archive.contents[name] = zf.read(info)
-            # zipfile raises NotImplementedError for a compression method it cannot read: a tampered header.
-            except (zipfile.BadZipFile, OSError, ValueError, NotImplementedError) as exc:
-                archive.problems.append(Problem(name, "changed", f"entry cannot be read back intact ({exc})"))
+    infos = zf.infolist()
+    if len(infos) > MAX_ENTRIES:
+        archive.problems.append(Problem("archive", "limit", f"{len(infos):,} entries, more than {MAX_ENTRIES:,}"))
+        infos = infos[:MAX_ENTRIES]
+    for info in infos:
+        name = info.filename
+        if name in archive.infos:
+            archive.problems.append(Problem(name, "added", "a second entry with this name"))
+            continue
+        archive.names.append(name)
+        archive.infos[name] = info
     return archive
 
 
+def _read_entry(zf: zipfile.ZipFile, archive: _Archive, name: str, expected: int | None, cap: int) -> None:
+    """Decompress one entry in pieces, within its limits; a refusal or failure becomes a problem."""
+    info = archive.infos[name]
+    problem = _entry_limit(info, expected, cap)
+    if problem is not None:
+        archive.problems.append(Problem(name, "limit" if problem[0] else "changed", problem[1]))
+        return
+    pieces, size = [], 0
+    try:
+        with zf.open(info) as handle:
+            while piece := handle.read(_PIECE):
+                size += len(piece)
+                if size > info.file_size:  # zipfile stops at the declared size; this is a second fence
+                    raise zipfile.BadZipFile("more bytes than the header declares")
+                pieces.append(piece)
+    # zipfile raises NotImplementedError for a compression method it cannot read: a tampered header.
+    except (zipfile.BadZipFile, OSError, ValueError, NotImplementedError, EOFError) as exc:
+        archive.problems.append(Problem(name, "changed", f"entry cannot be read back intact ({exc})"))
+        return
+    archive.contents[name] = b"".join(pieces)
+
+
+def _entry_limit(info: zipfile.ZipInfo, expected: int | None, cap: int) -> tuple[bool, str] | None:
+    """(is a limit, why) when an entry must not be decompressed, judged from its header alone."""
+    if expected is not None and info.file_size != expected:
+        return False, f"{info.file_size:,} bytes where the chain records {expected:,}"
+    if info.file_size > cap:
+        return True, f"{info.file_size:,} bytes, more than the verifier reads ({cap:,})"
+    if info.file_size > RATIO_FLOOR and info.file_size > MAX_RATIO * max(info.compress_size, 1):
+        ratio = info.file_size // max(info.compress_size, 1)
+        return True, f"expands {ratio:,} times (more than {MAX_RATIO}): a zip bomb, not decompressed"
+    return None
+
+
 def _manifest(archive: _Archive, problems: list[Problem]) -> dict[str, Any] | None:
-    if MANIFEST not in archive.names:
+    if MANIFEST not in archive.infos:
         problems.append(Problem(MANIFEST, "removed", "the package has no manifest"))
         return None
     body = archive.contents.get(MANIFEST)
@@ -139,6 +211,10 @@ def _manifest(archive: _Archive, problems: list[Problem]) -> dict[str, Any] | No
     if not _well_formed(manifest):
         problems.append(Problem(MANIFEST, "changed", f"not a {FORMAT} manifest (keys or types altered)"))
         return None
+    wrong = _malformed(manifest)
+    if wrong is not None:
+        problems.append(Problem(MANIFEST, "changed", wrong))
+        return None
     return manifest  # type: ignore[no-any-return]  # _well_formed checked the shape
 
 
@@ -150,8 +226,30 @@ def _well_formed(manifest: object) -> bool:
         return False
     if not isinstance(chain, list) or not isinstance(manifest.get("head"), str):
         return False
+    campaigns = manifest.get("campaigns", [])
+    if not isinstance(campaigns, list) or not all(isinstance(c, str) for c in campaigns):
+        return False
     keys = {"seq": int, "name": str, "kind": str, "bytes": int, "sha256": str, "prev": str, "hash": str}
-    return all(isinstance(link, dict) and all(isinstance(link.get(k), t) for k, t in keys.items()) for link in chain)
+    return all(isinstance(link, dict) and all(_typed(link.get(k), t) for k, t in keys.items()) for link in chain)
+
+
+def _typed(value: object, kind: type) -> bool:
+    # bool is an int to Python, not to the manifest format; sizes and positions are never negative
+    if kind is int:
+        return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+    return isinstance(value, kind)
+
+
+def _malformed(manifest: dict[str, Any]) -> str | None:
+    """What is wrong with a well-typed manifest's chain, or None."""
+    names = [link["name"] for link in manifest["chain"]]
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        return f"the chain lists {', '.join(repr(n[:80]) for n in twice[:5])} more than once"
+    trailer = [n for n in names if n in _TRAILER]
+    if trailer:
+        return f"the chain lists {trailer[0]}, which is the package's own trailer"
+    return None
 
 
 def _check_signature(
@@ -162,7 +260,7 @@ def _check_signature(
     except ValueError:
         problems.append(Problem(MANIFEST, "changed", "the signer's public key is not a valid Ed25519 key"))
         return None
-    if SIGNATURE not in archive.names:
+    if SIGNATURE not in archive.infos:
         problems.append(Problem(SIGNATURE, "removed", "the manifest is not signed"))
     elif (signature := archive.contents.get(SIGNATURE)) is not None:
         _check_signed(key, signature, archive.contents.get(MANIFEST, b""), problems)

@@ -54,6 +54,7 @@ OPTIONAL_STRINGS = (
     "reasoning",
 )
 OPTIONAL_INTS = ("asn", "prompt_tokens", "completion_tokens", "reasoning_tokens", "tool_calls", "status")
+NON_NEGATIVE = ("asn", "prompt_tokens", "completion_tokens", "reasoning_tokens", "tool_calls")
 SYSTEM_ROLES = frozenset({"system", "developer"})
 _MIN_TS, _MAX_TS = 0.0, datetime(2200, 1, 1, tzinfo=UTC).timestamp()
 _UNKNOWN_FILE = Path("-")
@@ -128,6 +129,8 @@ def split_messages(messages: Any) -> tuple[str, str, int, int]:
     for i, message in enumerate(messages):
         if not isinstance(message, dict) or not isinstance(message.get("role"), str):
             raise reject("messages", f"messages[{i}] must be an object with a string 'role'")
+        if "content" not in message and not message.get("tool_calls") and not message.get("function_call"):
+            raise reject("messages", f"messages[{i}] has no 'content' (null is allowed, a missing key is not)")
         text = _content_text(message.get("content"), i)
         role = message["role"]
         if role in SYSTEM_ROLES:
@@ -141,8 +144,8 @@ def _required_string(record: dict[str, Any], field: str) -> str:
     value = record.get(field)
     if value is None:
         raise reject(field, f"missing required field {field!r}")
-    if not isinstance(value, str) or (field != "model" and not value):
-        raise reject(field, f"{field} must be a non-empty string, not {_show(value)}")
+    if not isinstance(value, str) or (field != "model" and not value.strip()):
+        raise reject(field, f"{field} must be a non-empty string (not only spaces), not {_show(value)}")
     return value
 
 
@@ -184,6 +187,9 @@ def to_row(record: Any, *, naive_is_utc: bool = False) -> tuple[Any, ...]:
     status = _optional(record, "status", int)
     optional = {field: _optional(record, field, str) for field in OPTIONAL_STRINGS}
     optional.update({field: _optional(record, field, int) for field in OPTIONAL_INTS[:-1]})
+    for field in NON_NEGATIVE:
+        if optional[field] is not None and optional[field] < 0:
+            raise reject(field, f"{field} cannot be negative ({optional[field]})")
     message_json = None if messages is None else orjson.dumps(messages).decode()
     # Built in REQUEST_COLUMNS order (a test checks the order against the schema).
     return (

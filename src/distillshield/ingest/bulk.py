@@ -101,11 +101,15 @@ def _timestamp_ok(value: str) -> str:
 
 
 #: Messages the bulk path takes: objects, each with a string role and a string or null content. JSON path
-#: wildcards skip elements that lack the key, so equal lengths prove that every message has both.
+#: wildcards skip elements that lack the key, so equal lengths prove that every message has both; and as many
+#: ``"role":`` and ``"content":`` in DuckDB's compact text as messages prove neither key repeats (a repeated
+#: key would be read differently by different parsers; the fallback names it).
 _MESSAGES_OK = """(
   list_has_all(['OBJECT'], element_types) AND list_has_all(['VARCHAR'], role_types)
   AND list_has_all(['VARCHAR', 'NULL'], content_types)
-  AND len(role_types) = len(element_types) AND len(content_types) = len(element_types))"""
+  AND len(role_types) = len(element_types) AND len(content_types) = len(element_types)
+  AND len(regexp_extract_all(messages, '"content":')) = len(element_types)
+  AND len(regexp_extract_all(messages, '"role":')) = len(element_types))"""
 #: One parse of the messages array per list: element, role and content types, then roles and contents.
 _MESSAGE_LISTS = """
   json_type(messages, '$[*]') AS element_types, json_type(messages, '$[*].role') AS role_types,
@@ -162,10 +166,25 @@ def _derived_sql() -> str:
     users = "list_where(contents, list_transform(roles, lambda r: r = 'user'))"
     return f"""
 SELECT *, array_to_string({system}, chr(10)) AS system_prompt, {users} AS user_turns FROM fields
-WHERE typed AND {_timestamp_ok("ts")} AND length(request_id) > 0 AND length(account_id) > 0
+WHERE typed AND {_timestamp_ok("ts")} AND {_visible("request_id")} AND {_visible("account_id")}
+  AND {_not_negative(_COUNTS)}
   AND (no_created OR {_timestamp_ok("account_created_at")})
   AND (status IS NULL OR status BETWEEN {_INT32[0]} AND {_INT32[1]})
 """
+
+
+#: Counts that cannot be negative (the fallback names the field when one is).
+_COUNTS = ("asn", "prompt_tokens", "completion_tokens", "reasoning_tokens", "tool_calls")
+
+
+def _visible(column: str) -> str:
+    # A printable ASCII character proves the id is not empty or whitespace; other ids take the fallback,
+    # whose str.strip() knows every Unicode space.
+    return f"regexp_matches({column}, '[!-~]')"
+
+
+def _not_negative(columns: Iterable[str]) -> str:
+    return " AND ".join(f"coalesce({c}, 0) >= 0" for c in columns)
 
 
 #: The accepted lines as requests rows with their batch position first (content_hash is left to the store).

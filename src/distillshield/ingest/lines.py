@@ -9,6 +9,7 @@ complete line before the break and then reports the partial tail.
 from __future__ import annotations
 
 import gzip
+import io
 import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -19,6 +20,8 @@ from isal.igzip import IGzipFile
 from isal.isal_zlib import error as isal_error
 
 BLOCK = 1 << 20
+#: Bytes of a bomb's partial line kept in the quarantine (the rest is counted, not stored).
+_TAIL_KEPT = 4096
 #: What igzip raises where a stream breaks (its own error type for corrupt deflate data).
 _BROKEN_STREAM = (EOFError, OSError, cast(type[Exception], isal_error))
 GZIP_MAGIC = b"\x1f\x8b"
@@ -41,14 +44,42 @@ class Broken:
 
 Oversize = Callable[[int, Iterator[bytes]], None]
 
+#: Decompressed bytes below which the ratio cap does not apply (small files compress unevenly).
+RATIO_FLOOR = 64 * 1024 * 1024
 
-def open_tracked(path: Path) -> tuple[BinaryIO, BinaryIO]:
+
+class DecompressionBudgetError(OSError):
+    """A compressed input expanded past its budget (a decompression bomb); the rest of the file is not read."""
+
+
+@dataclass(frozen=True, slots=True)
+class Budget:
+    """How far one compressed input may expand: settings ``max_decompressed_bytes``, ``max_compression_ratio``."""
+
+    max_decompressed_bytes: int = 0  # 0: no fixed cap
+    max_compression_ratio: int = 100  # 0: no ratio cap
+
+    def limit(self, compressed: int) -> int:
+        """The decompressed size at which reading stops, for a file of ``compressed`` bytes (0: none)."""
+        caps = [self.max_decompressed_bytes] if self.max_decompressed_bytes else []
+        if self.max_compression_ratio:
+            caps.append(max(RATIO_FLOOR, self.max_compression_ratio * compressed))
+        return min(caps) if caps else 0
+
+    def exceeded(self, limit: int) -> DecompressionBudgetError:
+        return DecompressionBudgetError(
+            f"decompressed past {limit} bytes (max_decompressed_bytes / max_compression_ratio): "
+            "a decompression bomb; the rest of the file is not read"
+        )
+
+
+def open_tracked(path: Path, budget: Budget | None = None) -> tuple[BinaryIO, BinaryIO]:
     """(decoded stream, raw file): the raw file's position tells how far through the input we are."""
     raw = path.open("rb")
     magic = raw.read(2)
     raw.seek(0)
     if magic == GZIP_MAGIC:
-        return _FastGzip(path, raw), raw  # type: ignore[return-value]
+        return _FastGzip(path, raw, budget or Budget()), raw  # type: ignore[return-value]
     return raw, raw
 
 
@@ -65,8 +96,9 @@ class _FastGzip:
     standard library's.
     """
 
-    def __init__(self, path: Path, raw: BinaryIO) -> None:
+    def __init__(self, path: Path, raw: BinaryIO, budget: Budget) -> None:
         self.path, self.delivered = path, 0
+        self.budget, self.limit = budget, budget.limit(path.stat().st_size)
         self.stream: gzip.GzipFile = IGzipFile(fileobj=raw, mode="rb")  # type: ignore[no-untyped-call]
         self.fallback: gzip.GzipFile | None = None
         self.fallback_raw: BinaryIO | None = None
@@ -82,6 +114,8 @@ class _FastGzip:
             self.fallback.seek(self.delivered)
             return self.fallback.read1(size)
         self.delivered += len(block)
+        if self.limit and self.delivered > self.limit:
+            raise self.budget.exceeded(self.limit)
         return block
 
     read = read1
@@ -99,11 +133,38 @@ class _FastGzip:
         self.close()
 
 
-def open_maybe_gzip(path: Path) -> BinaryIO:
-    """The file's bytes, decompressed when it starts with the gzip magic."""
+def open_maybe_gzip(path: Path, budget: Budget | None = None) -> BinaryIO:
+    """The file's bytes, decompressed (within ``budget``) when it starts with the gzip magic."""
     with path.open("rb") as probe:
         magic = probe.read(2)
-    return gzip.open(path, "rb") if magic == GZIP_MAGIC else path.open("rb")  # type: ignore[return-value]
+    if magic != GZIP_MAGIC:
+        return path.open("rb")
+    budget = budget or Budget()
+    inner = gzip.open(path, "rb")  # noqa: SIM115 - the caller closes the returned stream
+    counted = _Counted(inner, budget, budget.limit(path.stat().st_size))
+    return io.BufferedReader(counted, BLOCK)
+
+
+class _Counted(io.RawIOBase):
+    """A decompressed stream that raises :class:`DecompressionBudgetError` once it passes ``limit`` bytes."""
+
+    def __init__(self, inner: gzip.GzipFile, budget: Budget, limit: int) -> None:
+        self.inner, self.budget, self.limit, self.count = inner, budget, limit, 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
+        data = self.inner.read1(len(buffer))
+        self.count += len(data)
+        if self.limit and self.count > self.limit:
+            raise self.budget.exceeded(self.limit)
+        buffer[: len(data)] = data
+        return len(data)
+
+    def close(self) -> None:
+        self.inner.close()
+        super().close()
 
 
 def _blocks(stream: BinaryIO) -> Iterator[bytes]:
@@ -134,6 +195,8 @@ def iter_lines(stream: BinaryIO, max_bytes: int, on_oversize: Oversize) -> Itera
                 pending = _stream_oversize(number, pending, blocks, on_oversize)
     except (EOFError, zlib.error, gzip.BadGzipFile, OSError) as exc:
         reason = "truncated gzip stream" if isinstance(exc, EOFError) else f"corrupt compressed stream: {exc}"
+        if isinstance(exc, DecompressionBudgetError):
+            reason, pending = str(exc), pending[:_TAIL_KEPT]
         yield Broken(number + 1, reason, pending)
         return
     if pending:

@@ -10,6 +10,8 @@ from __future__ import annotations
 import contextlib
 import csv
 import io
+import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,12 +21,15 @@ import orjson
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from distillshield.ingest.lines import Broken, Oversize, iter_lines, open_maybe_gzip, open_tracked
+from distillshield.ingest.lines import Broken, Budget, Oversize, iter_lines, open_maybe_gzip, open_tracked
 from distillshield.ingest.litellm import SIGNATURE
 
 Format = Literal["auto", "spec", "litellm"]
 Kind = Literal["jsonl", "parquet", "litellm-jsonl", "litellm-csv"]
 PARQUET_MAGIC = b"PAR1"
+_KEY_MARK = re.compile(rb'"\s*:')
+#: Bytes read (decompressed) to find the first line when sniffing a format: one huge line is never assembled.
+SNIFF_BYTES = 1 << 20
 _PARQUET_BATCH = 10_000
 
 
@@ -82,13 +87,15 @@ def sniff(path: Path, fmt: Format) -> Kind:
 
 
 def _first_text_line(path: Path) -> bytes:
+    """The first non-blank line within the first :data:`SNIFF_BYTES` bytes, cut there if it runs on."""
     try:
         with open_maybe_gzip(path) as stream:
-            for line in stream:
-                if line.strip():
-                    return line.strip()[:1_000_000]
+            head = stream.read(SNIFF_BYTES)
     except (EOFError, OSError):
-        pass
+        return b""
+    for line in head.split(b"\n"):
+        if line.strip():
+            return line.strip()
     return b""
 
 
@@ -97,10 +104,16 @@ UNPARSED = object()
 
 
 def read_jsonl(
-    path: Path, max_bytes: int, on_oversize: Oversize, position: Position, *, parse: bool = True
+    path: Path,
+    max_bytes: int,
+    on_oversize: Oversize,
+    position: Position,
+    *,
+    parse: bool = True,
+    budget: Budget | None = None,
 ) -> Iterator[Item]:
     """Lines as parsed records, or with ``parse=False`` as raw lines whose record is :data:`UNPARSED`."""
-    stream, raw = open_tracked(path)
+    stream, raw = open_tracked(path, budget)
     position.raw = raw
     with raw, stream:
         for item in iter_lines(stream, max_bytes, on_oversize):
@@ -116,13 +129,52 @@ def read_jsonl(
 
 def parse_json(number: int, data: bytes) -> Item:
     try:
-        return Parsed(number, data, orjson.loads(data))
+        record = orjson.loads(data)
     except orjson.JSONDecodeError as exc:
         try:
             data.decode("utf-8")
         except UnicodeDecodeError as bad:
             return Rejected(number, None, f"not valid UTF-8 at byte {bad.start}", data)
         return Rejected(number, None, f"invalid JSON: {exc}", data)
+    duplicate = duplicate_key(data, record)
+    if duplicate is not None:
+        # Parsers disagree on which copy wins (orjson the last, others the first): refuse, don't guess.
+        return Rejected(number, duplicate, f"duplicate key {duplicate!r} in one JSON object", data)
+    return Parsed(number, data, record)
+
+
+def duplicate_key(data: bytes, record: Any) -> str | None:
+    """A key that appears twice in one object of ``data`` (whose parse is ``record``), or None.
+
+    Cheap in the usual case: every key in the text is a quote followed by a colon, so when the text
+    has no more of those than the parsed objects have keys, no key can repeat.
+    """
+    if len(_KEY_MARK.findall(data)) <= _count_keys(record):
+        return None
+    found: list[str] = []
+
+    def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
+        seen: set[str] = set()
+        for key, _ in items:
+            if key in seen and not found:
+                found.append(key)
+            seen.add(key)
+        return dict(items)
+
+    json.loads(data, object_pairs_hook=pairs)
+    return found[0] if found else None
+
+
+def _count_keys(value: Any) -> int:
+    count, stack = 0, [value]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            count += len(node)
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    return count
 
 
 def read_parquet(path: Path) -> Iterator[Item]:
@@ -145,11 +197,16 @@ def _plain_rows(batch: pa.RecordBatch) -> Iterator[dict[str, Any]]:
         yield {k: v for k, v in record.items() if v is not None}
 
 
-def read_csv(path: Path) -> Iterator[Item]:
-    """CSV with a header row; line numbers are where each record starts (quoted fields may span lines)."""
-    csv.field_size_limit(1 << 30)
-    with open_maybe_gzip(path) as binary, io.TextIOWrapper(binary, encoding="utf-8", newline="") as text:
-        reader = csv.DictReader(text)
+def read_csv(path: Path, max_bytes: int = 16 << 20, budget: Budget | None = None) -> Iterator[Item]:
+    """CSV with a header row; line numbers are where each record starts (quoted fields may span lines).
+
+    No field may pass ``max_bytes`` (setting ``max_record_bytes``) and text lines are read at most
+    that long, so one huge field never sits whole in memory; such a record stops the file with a
+    quarantine line, as a malformed one does (a CSV parser cannot resynchronise inside a quoted field).
+    """
+    csv.field_size_limit(max_bytes)
+    with open_maybe_gzip(path, budget) as binary, io.TextIOWrapper(binary, encoding="utf-8", newline="") as text:
+        reader = csv.DictReader(_bounded_lines(text, max_bytes))
         start = 2
         try:
             for row in reader:
@@ -158,5 +215,21 @@ def read_csv(path: Path) -> Iterator[Item]:
                 start = reader.line_num + 1
         except UnicodeDecodeError as exc:
             yield Rejected(start, None, f"not valid UTF-8 from here on: {exc.reason}", b"")
+        except _LineTooLongError as exc:
+            yield Rejected(start, None, f"{exc}; rest of file not read", b"")
         except csv.Error as exc:
-            yield Rejected(start, None, f"malformed CSV: {exc}", b"")
+            reason = f"record longer than max_record_bytes ({max_bytes} bytes)" if "field limit" in str(exc) else exc
+            yield Rejected(start, None, f"malformed CSV: {reason}; rest of file not read", b"")
+        except OSError as exc:
+            yield Rejected(start, None, f"{exc}", b"")
+
+
+class _LineTooLongError(Exception):
+    """A CSV text line longer than max_record_bytes: reading it whole is what a hostile producer wants."""
+
+
+def _bounded_lines(text: io.TextIOWrapper, max_bytes: int) -> Iterator[str]:
+    while line := text.readline(max_bytes + 1):
+        if len(line) > max_bytes:
+            raise _LineTooLongError(f"record longer than max_record_bytes ({max_bytes} bytes)")
+        yield line

@@ -23,6 +23,7 @@ import pyarrow as pa
 
 from distillshield.errors import InputError, Location, RecordError
 from distillshield.ingest.base import to_row
+from distillshield.ingest.lines import Budget
 from distillshield.ingest.litellm import from_litellm
 from distillshield.ingest.quarantine import QuarantineWriter
 from distillshield.ingest.readers import (
@@ -66,20 +67,60 @@ class IngestStats:
     per_file: tuple[FileStats, ...] = field(default_factory=tuple)
 
 
-def expand_inputs(paths: Sequence[str | Path]) -> list[Path]:
-    """Files as given, directories walked recursively (sorted), globs expanded; unmatched paths are errors."""
-    found: list[Path] = []
+class Inputs(list[Path]):
+    """The files to read, and those found but skipped, each with why (they are quarantined, not read)."""
+
+    def __init__(self, files: Sequence[Path] = (), skipped: Sequence[tuple[Path, str]] = ()) -> None:
+        super().__init__(files)
+        self.skipped = list(skipped)
+
+
+def expand_inputs(paths: Sequence[str | Path]) -> Inputs:
+    """Files as given, directories walked recursively (sorted), globs expanded; unmatched paths are errors.
+
+    Whoever writes into a scanned folder does not choose what else the scan reads: a symlink in a
+    folder that points out of it, and anything that is not a regular file (a FIFO would block the
+    scan forever), are skipped and quarantined with the reason.
+    """
+    if isinstance(paths, Inputs):
+        return paths
+    found = Inputs()
     for given in paths:
         path = Path(given)
         if path.is_dir():
-            found += sorted(p for p in path.rglob("*") if not p.is_dir() and not p.name.startswith("."))
+            for p in sorted(p for p in path.rglob("*") if not p.is_dir() and not p.name.startswith(".")):
+                _add(found, p, _escapes(p, path))
         elif path.exists() or path.is_symlink():
-            found.append(path)
+            _add(found, path)
         elif matches := sorted(glob.glob(str(given), recursive=True)):
-            found += [Path(m) for m in matches if not Path(m).is_dir()]
+            for m in matches:
+                if not Path(m).is_dir():
+                    _add(found, Path(m))
         else:
             raise InputError("no such file, directory or glob match", Location(path))
     return found
+
+
+def _add(found: Inputs, path: Path, problem: str | None = None) -> None:
+    if problem is None and path.exists() and not path.is_file():
+        problem = "not a regular file (FIFO, socket or device): skipped"
+    if problem is None:
+        found.append(path)
+    else:
+        found.skipped.append((path, problem))
+
+
+def _escapes(path: Path, root: Path) -> str | None:
+    """Why a symlink found under ``root`` must not be followed, or None."""
+    if not path.is_symlink():
+        return None
+    try:
+        path.resolve(strict=True).relative_to(root.resolve())
+    except (OSError, RuntimeError):
+        return "broken or looping symlink: skipped"
+    except ValueError:
+        return "symlink pointing out of the scanned folder: skipped"
+    return None
 
 
 _Reject = tuple[int, str | None, str, bytes]  # (line, field, reason, raw)
@@ -254,10 +295,12 @@ def _items(path: Path, fmt: Format, state: _FileIngest, position: Position) -> t
     kind = sniff(path, fmt)
     if kind == "parquet":
         return read_parquet(path), kind
+    settings = state.settings
+    budget = Budget(settings.max_decompressed_bytes, settings.max_compression_ratio)
     if kind == "litellm-csv":
-        return read_csv(path), kind
+        return read_csv(path, settings.max_record_bytes, budget), kind
     bulk = kind == "jsonl"
-    return read_jsonl(path, state.settings.max_record_bytes, state.oversize, position, parse=not bulk), kind
+    return read_jsonl(path, settings.max_record_bytes, state.oversize, position, parse=not bulk, budget=budget), kind
 
 
 def ingest_file(
@@ -325,17 +368,20 @@ def ingest_paths(
     settings = settings or Settings()
     files = expand_inputs(paths)
     store = RequestStore(con, in_transactions=True)
+    per_file: list[FileStats] = []
     task = progress.task("Ingesting logs", total=sum(_size(f) for f in files) or None)
-    per_file = []
     with (
-        QuarantineWriter(quarantine_path) as quarantine,
+        QuarantineWriter(quarantine_path, settings.max_quarantine_bytes) as quarantine,
         ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-parser") as parser,
         ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-writer") as writer,
         con.cursor() as cursor,
         _transactions(con),
     ):
         workers = _Workers(parser, cursor, writer)
-        per_file = [ingest_file(f, fmt, store, quarantine, settings, task, workers) for f in files]
+        for path, reason in files.skipped:  # one record read and quarantined each, like an unreadable file
+            quarantine.reject(str(path), 0, None, reason, b"")
+            per_file.append(FileStats(str(path), 1, 0, 1))
+        per_file += [ingest_file(f, fmt, store, quarantine, settings, task, workers) for f in files]
     task.close()
     store_duplicates = store.duplicates
     return IngestStats(

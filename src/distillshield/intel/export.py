@@ -8,6 +8,8 @@ raw value would survive in the id. The finished bundle is parsed with
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -46,6 +48,10 @@ class ExportOptions:
     share_template_text: bool = False
     attribution: Mapping[str, str] = field(default_factory=dict)  # campaign_id -> intrusion-set name
     max_networks: int = 50
+    # Model names shared in clear. Clients choose the model string, so any other (a typo, a customer's
+    # fine-tune, an e-mail address) is shared as a keyed pseudonym: partners holding the keyring can
+    # still match it, nobody else can read it, and it can never trip the privacy check and stop the export.
+    share_models: tuple[str, ...] = ()
 
 
 def export_scan(
@@ -174,7 +180,7 @@ class _Builder:
                     prompt_tokens=_int(evidence.get("prompt_tokens")),
                     completion_tokens=_int(evidence.get("completion_tokens")),
                     reasoning_tokens=_int(evidence.get("reasoning_tokens")),
-                    targeted_models=sorted({str(m) for m in evidence.get("models") or []}) or None,
+                    targeted_models=sorted({self._model(str(m)) for m in evidence.get("models") or []}) or None,
                     targeted_capabilities=_capabilities(c) or None,
                     link_kinds=sorted((evidence.get("links") or {}).keys()) or None,
                     template_fingerprints=self._fingerprints(c) or None,
@@ -182,6 +188,12 @@ class _Builder:
             },
             campaign_id,
         )
+
+    def _model(self, name: str) -> str:
+        if name in self.options.share_models:
+            return name
+        secret = self.keyring.secret(self.keyring.active) or b""
+        return "hmac-sha256:" + hmac.new(secret, b"model\x00" + name.encode(), hashlib.sha256).hexdigest()[:32]
 
     def _fingerprints(self, c: CampaignFacts) -> list[dict[str, Any]]:
         out = []

@@ -23,11 +23,13 @@ import stix2
 from stix2patterns.pattern import Pattern
 
 from distillshield.errors import Location, UnreadableFileError
+from distillshield.intel import limits
 from distillshield.intel.extension import EXTENSION_ID
 from distillshield.intel.fingerprints import keyed_template_hash, minhash_signature, similarity
 from distillshield.intel.keys import Keyring
 from distillshield.intel.state import stable_id, timestamp
 from distillshield.intel.store import IntelStore, object_tlp, open_intel
+from distillshield.private import write_private_text
 
 STRONG = frozenset({"account_id", "api_key_id", "payment_fingerprint", "email", "template"})
 MIN_SIMILARITY = 0.6
@@ -60,6 +62,8 @@ class MatchResult:
     sightings: list[dict[str, Any]] = field(default_factory=list)
     links: list[AccountLink] = field(default_factory=list)
     unknown_key_ids: list[str] = field(default_factory=list)
+    #: Indicators left out, each {"indicator": id, "problem": why}: one hostile pattern never stops a match.
+    skipped_indicators: list[dict[str, str]] = field(default_factory=list)
 
     def campaign_accounts(self) -> dict[str, list[str]]:
         """Linked accounts per partner campaign: the groups the linker should join."""
@@ -87,7 +91,12 @@ class MatchResult:
                 for x in self.links
             ],
             "unknown_key_ids": self.unknown_key_ids,
+            "skipped_indicators": self.skipped_indicators,
         }
+
+
+class PatternProblem(ValueError):
+    """A partner's pattern that is too large, too deep or malformed to match; its indicator is skipped."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,7 +145,7 @@ def match_intel(
 
 def write_matches(result: MatchResult, path: Path) -> None:
     """matches.json: the sightings bundle to share back, and the account links (keep those in house)."""
-    path.write_text(json.dumps(result.as_dict(), indent=2) + "\n", encoding="utf-8")
+    write_private_text(path, json.dumps(result.as_dict(), indent=2) + "\n")  # it names our accounts
 
 
 def match_database(
@@ -151,7 +160,8 @@ def match_database(
     moment = (now or datetime.now(UTC)).astimezone(UTC).replace(tzinfo=None)
     campaigns = {c["id"]: c for c in store.latest("campaign")}
     definitions = store.marking_definitions()
-    needles = list(_indicator_needles(store, campaigns)) + list(_template_needles(campaigns.values()))
+    skipped: list[dict[str, str]] = []
+    needles = list(_indicator_needles(store, campaigns, skipped)) + list(_template_needles(campaigns.values()))
     wanted_keys = {n.key_id for n in needles if n.key_id}
     unknown = sorted(k for k in wanted_keys if keyring.secret(k) is None)
     hits = _hits(con, keyring, [n for n in needles if n.key_id is None or n.key_id not in unknown])
@@ -164,13 +174,15 @@ def match_database(
         "name": producer,
         "identity_class": "organization",
     }
-    result = MatchResult(identity, unknown_key_ids=unknown)
+    result = MatchResult(identity, unknown_key_ids=unknown, skipped_indicators=skipped)
     result.links = _links(hits, campaigns, definitions)
     result.sightings = _sightings(con, hits, identity["id"], moment)
     return result
 
 
-def _indicator_needles(store: IntelStore, campaigns: dict[str, dict[str, Any]]) -> Iterable[_Needle]:
+def _indicator_needles(
+    store: IntelStore, campaigns: dict[str, dict[str, Any]], skipped: list[dict[str, str]]
+) -> Iterable[_Needle]:
     indicates = defaultdict(set)
     for rel in store.latest("relationship"):
         if rel.get("relationship_type") == "indicates" and rel.get("target_ref") in campaigns:
@@ -179,15 +191,29 @@ def _indicator_needles(store: IntelStore, campaigns: dict[str, dict[str, Any]]) 
         if ind.get("pattern_type") != "stix" or ind["id"] not in indicates:
             continue
         ext = (ind.get("extensions") or {}).get(EXTENSION_ID) or {}
-        for kind, value in _equalities(ind["pattern"], ext.get("identifier_kind")):
+        try:
+            equalities = _equalities(ind["pattern"], ext.get("identifier_kind"))
+        except PatternProblem as exc:
+            skipped.append({"indicator": ind["id"], "problem": str(exc)})
+            continue
+        for kind, value in equalities:
             for campaign in sorted(indicates[ind["id"]]):
                 yield _Needle(kind, value, ext.get("key_id") if kind != "network" else None, ind["id"], campaign)
 
 
 def _equalities(pattern: str, kind: str | None) -> list[tuple[str, str]]:
     """(kind, value) for each equality on a pseudonymised account or an IPv4 value; others are skipped."""
+    problem = limits.pattern_problem(pattern)
+    if problem:
+        raise PatternProblem(problem)
+    try:
+        inspected = Pattern(pattern).inspect()
+    except RecursionError as exc:
+        raise PatternProblem("pattern nested too deeply to parse") from exc
+    except Exception as exc:  # noqa: BLE001 - the pattern library raises bare Exception subclasses of its own
+        raise PatternProblem(f"pattern does not parse: {str(exc)[:200]}") from exc
     found = []
-    for sco_type, comparisons in Pattern(pattern).inspect().comparisons.items():
+    for sco_type, comparisons in inspected.comparisons.items():
         for path, op, raw in comparisons:
             value = str(raw).strip("'")
             if op != "=":

@@ -18,11 +18,10 @@ from pathlib import Path
 from typing import Any
 
 import stix2
-from stix2 import Filter
 from stix2.exceptions import STIXError
 
 from distillshield.errors import InputError, Location, UnreadableFileError
-from distillshield.intel import markings
+from distillshield.intel import limits, markings
 
 
 @dataclass
@@ -57,16 +56,22 @@ class IntelStore:
 
     def import_file(self, path: Path) -> ImportStats:
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
+            if path.stat().st_size > limits.MAX_BUNDLE_BYTES:
+                raise InputError(f"bundle larger than {limits.MAX_BUNDLE_BYTES} bytes", Location(path))
+            raw = path.read_bytes()
         except OSError as exc:
             raise UnreadableFileError(f"cannot read: {exc.strerror or exc}", Location(path)) from exc
-        except ValueError as exc:
-            raise InputError(f"not JSON: {exc}", Location(path)) from exc
+        data = limits.load_bundle(raw, Location(path))
         return self.import_objects(_objects_of(data, path), path)
 
     def import_objects(self, objects: list[dict[str, Any]], source: Path | None = None) -> ImportStats:
         """Add every object not already held; raise :class:`InputError` on one STIX rejects."""
         stats = ImportStats()
+        if len(objects) > limits.MAX_OBJECTS:
+            raise InputError(f"more than {limits.MAX_OBJECTS} objects", Location(source or Path("<objects>")))
+        problem = limits.depth_problem(objects)
+        if problem:
+            raise InputError(problem, Location(source or Path("<objects>")))
         definitions = {**self.marking_definitions(), **{o["id"]: o for o in objects if _is_marking(o)}}
         for i, obj in enumerate(objects):
             where = Location(source or Path("<objects>"), 0, f"objects[{i}]")
@@ -74,9 +79,15 @@ class IntelStore:
         return stats
 
     def _import_one(self, obj: dict[str, Any], where: Location, stats: ImportStats, defs: dict[str, Any]) -> None:
+        # type and id become a directory and a file name in the store: check them before it sees them
+        problem = limits.identifier_problem(obj)
+        if problem is None and obj.get("type") == "indicator" and obj.get("pattern_type") == "stix":
+            problem = limits.pattern_problem(obj.get("pattern"))  # before the stix2 library parses it
+        if problem:
+            raise InputError(problem, where)
         try:
             parsed = stix2.parse(obj, allow_custom=True)
-        except (STIXError, ValueError, TypeError, KeyError) as exc:
+        except (STIXError, ValueError, TypeError, KeyError, RecursionError) as exc:
             raise InputError(f"{obj.get('id', 'object')} is not valid STIX 2.1: {exc}", where) from exc
         existing = self._versions(obj["id"])
         if _version_of(obj) in existing:
@@ -97,12 +108,24 @@ class IntelStore:
     def latest(self, stix_type: str, *, include_revoked: bool = False) -> list[dict[str, Any]]:
         """The newest version of every object of ``stix_type``; revoked ones left out by default."""
         newest: dict[str, dict[str, Any]] = {}
-        for found in self._fs.query([Filter("type", "=", stix_type)]):
-            obj = _as_dict(found)
+        for obj in self._held(stix_type):
             held = newest.get(obj["id"])
             if held is None or str(obj.get("modified", "")) > str(held.get("modified", "")):
                 newest[obj["id"]] = obj
         return [o for o in newest.values() if include_revoked or not o.get("revoked")]
+
+    def _held(self, stix_type: str) -> Iterator[dict[str, Any]]:
+        """Every stored version of ``stix_type``, read as JSON: the stix2 library would re-parse (and re-validate)
+        each one, and one hostile object written by an older version must not stop every later read."""
+        if limits.TYPE_RE.match(stix_type) is None:
+            return
+        for path in sorted((self.root / "stix" / stix_type).rglob("*.json")):
+            try:
+                obj = limits.load_bundle(path.read_bytes(), Location(path))
+            except (OSError, InputError):
+                continue
+            if isinstance(obj, dict) and obj.get("type") == stix_type and limits.identifier_problem(obj) is None:
+                yield obj
 
     def marking_definitions(self) -> dict[str, dict[str, Any]]:
         return {o["id"]: o for o in self.latest("marking-definition")}

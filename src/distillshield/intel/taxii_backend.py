@@ -58,8 +58,11 @@ class MemoryBackend:
         with self._lock:
             return list(self._entries.get(collection_id, []))
 
-    def add(self, collection_id: str, objects: list[dict[str, Any]]) -> dict[str, Any]:
-        """Add objects to a collection and return the TAXII status resource."""
+    def add(
+        self, collection_id: str, objects: list[dict[str, Any]], failures: list[dict[str, str]] | None = None
+    ) -> dict[str, Any]:
+        """Add objects to a collection and return the TAXII status resource (``failures``: objects refused)."""
+        failures = failures or []
         with self._lock:
             started = self._tick()
             held = {(e.id, e.version) for e in self._entries.get(collection_id, [])}
@@ -75,11 +78,11 @@ class MemoryBackend:
                 "id": status_id,
                 "status": "complete",
                 "request_timestamp": taxii_time(started),
-                "total_count": len(objects),
+                "total_count": len(objects) + len(failures),
                 "success_count": len(successes),
                 "successes": successes,
-                "failure_count": 0,
-                "failures": [],
+                "failure_count": len(failures),
+                "failures": failures,
                 "pending_count": 0,
                 "pendings": [],
             }

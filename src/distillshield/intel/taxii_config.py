@@ -94,7 +94,10 @@ def taxii_config_from(data: Any, path: Path = Path("<taxii config>")) -> TaxiiCo
     page = data.get("max_page_size", 100)
     if not isinstance(page, int) or page < 1:
         raise InputError("must be a positive integer", Location(path, 0, "max_page_size"))
-    return TaxiiConfig(str(data.get("title", "distillshield TAXII")), roots, tokens, page)
+    limit = data.get("max_content_length", 10 * 1024 * 1024)
+    if not isinstance(limit, int) or isinstance(limit, bool) or limit < 1:
+        raise InputError("must be a positive integer (bytes)", Location(path, 0, "max_content_length"))
+    return TaxiiConfig(str(data.get("title", "distillshield TAXII")), roots, tokens, page, limit)
 
 
 def _list(data: dict[str, Any], key: str, path: Path) -> list[Any]:

@@ -15,6 +15,7 @@ import binascii
 import json
 from collections import defaultdict
 from datetime import datetime
+from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, HTTPException, Request
@@ -22,6 +23,9 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from distillshield.bodies import BodyTooLargeError, read_body
+from distillshield.errors import InputError, Location
+from distillshield.intel import limits
 from distillshield.intel.taxii_backend import MEDIA_STIX, Entry, MemoryBackend, parse_time, taxii_time
 from distillshield.intel.taxii_config import ApiRootConfig, CollectionConfig, TaxiiConfig, TokenConfig
 
@@ -109,13 +113,21 @@ def create_app(config: TaxiiConfig, backend: MemoryBackend | None = None) -> Fas
     @app.post("/{root}/collections/{collection_id}/objects/", status_code=202)
     async def add_objects(root: str, collection_id: str, who: Caller, request: Request) -> Response:
         c = visible(root, collection_id, who, "write")
-        raw = await request.body()
-        if len(raw) > config.max_content_length:
-            raise _error(413, "request too large")
+        try:
+            raw = await read_body(request, config.max_content_length)
+        except BodyTooLargeError as exc:
+            raise _error(413, "request too large") from exc
         if request.headers.get("content-type", "").split(";")[0].strip() not in ("application/taxii+json", ""):
             raise _error(415, "unsupported media type", f"send {MEDIA_TAXII}")
         objects = _envelope_objects(raw)
-        return TaxiiResponse(store.add(c.id, objects), status_code=202)
+        # ids become file names in every partner's store that pulls them: refuse bad ones here, per object
+        failures = [
+            {"id": str(o.get("id"))[:200], "message": problem}
+            for o in objects
+            if (problem := limits.identifier_problem(o)) is not None
+        ]
+        good = [o for o in objects if limits.identifier_problem(o) is None]
+        return TaxiiResponse(store.add(c.id, good, failures), status_code=202)
 
     @app.get("/{root}/collections/{collection_id}/objects/{object_id}/")
     def get_object(root: str, collection_id: str, object_id: str, who: Caller, request: Request) -> Response:
@@ -210,9 +222,9 @@ def _collection(c: CollectionConfig, who: TokenConfig) -> dict[str, Any]:
 
 def _envelope_objects(raw: bytes) -> list[dict[str, Any]]:
     try:
-        body = json.loads(raw)
-    except ValueError as exc:
-        raise _error(400, "body is not JSON", str(exc)) from exc
+        body = limits.load_bundle(raw, Location(Path("<request body>")))
+    except InputError as exc:
+        raise _error(400, "body is not JSON within the size and depth limits", exc.reason) from exc
     objects = body.get("objects") if isinstance(body, dict) else None
     if not isinstance(objects, list) or not all(isinstance(o, dict) and "id" in o and "type" in o for o in objects):
         raise _error(400, 'expected an envelope {"objects": [...]} of STIX objects')

@@ -34,6 +34,7 @@ from typing import IO, Any, NamedTuple
 
 import orjson
 
+from distillshield.csvcells import safe_row, unescape_cell
 from distillshield.errors import InputError, Location, PluginError, UnreadableFileError
 from distillshield.records import VERDICTS, Campaign, Verdict
 
@@ -140,7 +141,7 @@ def _records(path: Path, handle: IO[str], columns: Sequence[str], exact: bool) -
                 continue
             if len(row) != len(header):
                 raise InputError(f"expected {len(header)} fields, found {len(row)}", Location(path, start))
-            yield start, dict(zip(header, row, strict=True))
+            yield start, dict(zip(header, map(unescape_cell, row), strict=True))
     except UnicodeDecodeError as exc:
         raise UnreadableFileError(f"not UTF-8 text ({exc.reason})", Location(path, line + 1)) from exc
     except csv.Error as exc:
@@ -173,7 +174,7 @@ def write_accounts_csv(verdicts: Iterable[Verdict], path: Path) -> int:
     with _replacing(path) as handle:
         writer = csv.writer(handle, lineterminator="\n")
         writer.writerow(ACCOUNTS_COLUMNS)
-        writer.writerows(rows)
+        writer.writerows(safe_row(r) for r in rows)
     return len(rows)
 
 
@@ -382,7 +383,7 @@ def write_timeline_csv(rows: Iterable[tuple[str, str, int]], path: Path) -> int:
     with _replacing(path) as handle:
         writer = csv.writer(handle, lineterminator="\n")
         writer.writerow(TIMELINE_COLUMNS)
-        writer.writerows(checked)
+        writer.writerows(safe_row(r) for r in checked)
     return len(checked)
 
 

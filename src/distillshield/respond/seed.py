@@ -17,6 +17,7 @@ from pathlib import Path
 
 import duckdb
 
+from distillshield.csvcells import unescape_cell
 from distillshield.errors import InputError, Location
 
 
@@ -61,7 +62,7 @@ def _accounts(path: Path, campaigns: dict[str, float], min_risk: float) -> dict[
     try:
         with path.open(newline="", encoding="utf-8") as handle:
             for line, row in enumerate(csv.DictReader(handle), start=2):
-                account, campaign = row.get("account_id"), row.get("campaign_id") or None
+                account, campaign = unescape_cell(row.get("account_id") or ""), row.get("campaign_id") or None
                 risk = _risk(row.get("risk"), Location(path, line, "risk"))
                 if not account:
                     raise InputError("account_id is empty", Location(path, line, "account_id"))

@@ -42,7 +42,7 @@ from distillshield.respond.seed import load_seed
 from distillshield.respond.standing import Standing
 from distillshield.respond.state import MemoryStore, Override, StateStore
 from distillshield.server.envelope import error_response
-from distillshield.server.gateway import ROUTES, Gateway, GatewayOptions
+from distillshield.server.gateway import DEFAULT_MAX_BODY_BYTES, ROUTES, Gateway, GatewayOptions
 from distillshield.server.metrics import CONTENT_TYPE_LATEST, Metrics
 from distillshield.server.trafficlog import TrafficLog
 from distillshield.server.upstream import AiohttpUpstream, Timeouts, Upstream
@@ -74,6 +74,9 @@ class GatewayConfig:
     replay_clock: bool = False  # request times from the x-distillshield-time header (replaying a log)
     known: KnownOrganisations = field(default_factory=KnownOrganisations)  # --known-orgs
     settings: Settings = field(default_factory=Settings)
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES  # larger request bodies are answered 413 unread
+    trusted_proxies: tuple[str, ...] = ("127.0.0.1", "::1")  # whose X-Forwarded-For counts (trust_forwarded_for)
+    metrics_token: str | None = None  # when set, /metrics needs Authorization: Bearer <it>
 
 
 def make_store(config: GatewayConfig) -> StateStore:
@@ -105,6 +108,8 @@ def make_gateway(
             config.upstream_key,
             replay_clock=config.replay_clock,
             standing=standing,
+            max_body_bytes=config.max_body_bytes,
+            trusted_proxies=config.trusted_proxies,
         ),
         linker=OnlineCampaigns(
             store=state, detectors=detectors, scorers=scorers, settings=config.settings, standing=standing
@@ -160,13 +165,13 @@ def create_app(
 
     app = FastAPI(title="distillshield gateway", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
     app.state.gateway = gateway
-    _openai_routes(app, gateway)
+    _openai_routes(app, gateway, config.metrics_token)
     _admin_routes(app, gateway, config.admin_token)
     _error_handlers(app)
     return GatewayApp(app, gateway)
 
 
-def _openai_routes(app: FastAPI, gateway: Gateway) -> None:
+def _openai_routes(app: FastAPI, gateway: Gateway, metrics_token: str | None) -> None:
     async def chat(request: Request) -> Response:
         return await gateway.completion(request, "chat")
 
@@ -177,6 +182,8 @@ def _openai_routes(app: FastAPI, gateway: Gateway) -> None:
         return await gateway.models(request)
 
     async def metrics(request: Request) -> Response:
+        if metrics_token is not None and not _bearer_matches(request, metrics_token):
+            return error_response("a valid metrics token is required", status=401, code="invalid_metrics_token")
         return Response(gateway.metrics.render(), media_type=CONTENT_TYPE_LATEST)
 
     async def health(request: Request) -> Response:
@@ -195,13 +202,16 @@ def _openai_routes(app: FastAPI, gateway: Gateway) -> None:
 
 def _admin_routes(app: FastAPI, gateway: Gateway, token: str | None) -> None:
     def allowed(request: Request) -> bool:
-        scheme, _, given = request.headers.get("authorization", "").partition(" ")
-        return token is not None and scheme.lower() == "bearer" and hmac.compare_digest(given.strip(), token)
+        return token is not None and _bearer_matches(request, token)
 
     async def accounts(request: Request) -> Response:
         if not allowed(request):
             return _admin_denied(token)
-        limit = int(request.query_params.get("limit", "1000"))
+        given = request.query_params.get("limit", "1000")
+        if not given.isascii() or not given.isdigit() or not 1 <= int(given) <= 100_000:
+            return error_response(f"limit must be an integer from 1 to 100000, not {given[:40]!r}", status=400,
+                                  param="limit")  # fmt: skip
+        limit = int(given)
         rows = await gateway.store.accounts(limit)
         return _json({"accounts": [_summary(r) for r in rows]})
 
@@ -214,7 +224,8 @@ def _admin_routes(app: FastAPI, gateway: Gateway, token: str | None) -> None:
         except ValueError as exc:
             return error_response(str(exc), status=400, param="override")
         await gateway.store.set_override(account_id, override)
-        log.info("override account=%s action=%s tier=%s reason=%s", account_id, override.action, override.tier,
+        # %r: an account id or reason carrying a newline cannot forge a log line
+        log.info("override account=%r action=%s tier=%s reason=%r", account_id, override.action, override.tier,
                  override.reason)  # fmt: skip
         return _json({"account_id": account_id, "override": _override_json(override)})
 
@@ -223,7 +234,7 @@ def _admin_routes(app: FastAPI, gateway: Gateway, token: str | None) -> None:
             return _admin_denied(token)
         account_id = request.path_params["account_id"]
         await gateway.store.set_override(account_id, None)
-        log.info("override cleared account=%s", account_id)
+        log.info("override cleared account=%r", account_id)
         return _json({"account_id": account_id, "override": None})
 
     async def reseed(request: Request) -> Response:
@@ -244,6 +255,13 @@ def _admin_routes(app: FastAPI, gateway: Gateway, token: str | None) -> None:
     app.add_api_route("/admin/seed", reseed, methods=["POST"])
     app.add_api_route("/admin/accounts/{account_id}/override", put_override, methods=["PUT"])
     app.add_api_route("/admin/accounts/{account_id}/override", delete_override, methods=["DELETE"])
+
+
+def _bearer_matches(request: Request, token: str) -> bool:
+    """Whether the request carries ``Authorization: Bearer <token>``; compared as bytes, so a non-ASCII
+    header (which ``hmac.compare_digest`` refuses as str) is simply a wrong token."""
+    scheme, _, given = request.headers.get("authorization", "").partition(" ")
+    return scheme.lower() == "bearer" and hmac.compare_digest(given.strip().encode(), token.encode())
 
 
 def _admin_denied(token: str | None) -> Response:

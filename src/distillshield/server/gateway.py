@@ -29,6 +29,7 @@ import orjson
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
+from distillshield.bodies import BodyTooLargeError, read_body
 from distillshield.errors import RecordError, StateUnavailableError, UpstreamError
 from distillshield.ingest.base import split_messages
 from distillshield.respond.actions import REFUSALS, Decision
@@ -43,6 +44,7 @@ from distillshield.server import reasoning
 from distillshield.server.batching import Scored, ScoringBatcher
 from distillshield.server.envelope import error_body, error_response
 from distillshield.server.metrics import Metrics
+from distillshield.server.proxies import TrustedProxies
 from distillshield.server.trafficlog import TrafficLog
 from distillshield.server.upstream import Upstream, UpstreamStream
 
@@ -91,6 +93,9 @@ class Call:
         return self.judgement.decision
 
 
+#: Default request body limit: a chat request with a long context is well under this.
+DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024
+
 #: With ``replay_clock``, the request's time (Unix seconds) is read from this header.
 REPLAY_TIME_HEADER = "x-distillshield-time"
 
@@ -100,6 +105,10 @@ class GatewayOptions:
     fail_open: bool = True
     trust_forwarded_for: bool = False
     upstream_key: str | None = None
+    # Largest request body read; a larger one is answered 413 before (Content-Length) or while it streams.
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+    # With trust_forwarded_for, the proxies (addresses or networks) whose X-Forwarded-For is believed.
+    trusted_proxies: tuple[str, ...] = ("127.0.0.1", "::1")
     # Take each request's time from REPLAY_TIME_HEADER: for replaying a recorded log through the
     # gateway at full speed, so that budgets, gaps and sign-up ages follow the log's clock.
     replay_clock: bool = False
@@ -126,6 +135,7 @@ class Gateway:
         self.linker = linker
         self.batcher = ScoringBatcher(scorer)
         self._background: set[asyncio.Task[None]] = set()
+        self._proxies = TrustedProxies(options.trusted_proxies)
 
     # -- entry points -------------------------------------------------------------------------
 
@@ -136,7 +146,12 @@ class Gateway:
             self.metrics.answered(route, "none", 401, None)
             return error_response("Incorrect or missing API key.", status=401, code="invalid_api_key")
         try:
-            call = self._parse(request, route, identity, await request.body(), started)
+            raw = await read_body(request, self.options.max_body_bytes)
+        except BodyTooLargeError as exc:
+            self.metrics.answered(route, "none", 413, None)
+            return error_response(f"{exc} (max_body_bytes)", status=413, code="request_too_large")
+        try:
+            call = self._parse(request, route, identity, raw, started)
         except BadRequest as exc:
             self.metrics.answered(route, "none", 400, None)
             return error_response(str(exc), status=400, param=exc.param)
@@ -150,13 +165,32 @@ class Gateway:
         return await self._forward(call)
 
     async def models(self, request: Request) -> Response:
-        if self.identify(request) is None:
+        identity = self.identify(request)
+        if identity is None:
             return error_response("Incorrect or missing API key.", status=401, code="invalid_api_key")
+        refused = await self._blocked(identity)
+        if refused is not None:
+            return refused
         try:
             answer = await self.upstream.send("GET", "/v1/models", None, self._upstream_headers(None))
         except UpstreamError as exc:
             return self._upstream_failure(exc)
         return Response(answer.body, status_code=answer.status, media_type="application/json")
+
+    async def _blocked(self, identity: Identity) -> Response | None:
+        """A refusal when the account is blocked (override or risk): a blocked account learns nothing, models
+        included."""
+        try:
+            view = await self.store.begin(identity, time.time())
+        except StateUnavailableError:
+            if self.options.fail_open:
+                return None
+            return error_response("The gateway cannot check the account now.", status=503, code="state_unavailable")
+        decision = judge(self.policy, identity, view, UNSCORED, time.time()).decision
+        if decision.action != "block":
+            return None
+        status, _, code = REFUSALS["block"]
+        return error_response(_refusal_message(decision), status=status, code=code)
 
     def identify(self, request: Request) -> Identity | None:
         header = request.headers.get("authorization", "")
@@ -205,10 +239,10 @@ class Gateway:
             raise BadRequest(f"{REPLAY_TIME_HEADER} must be Unix seconds, not {stamp!r}") from exc
 
     def _client_ip(self, request: Request) -> str | None:
-        forwarded = request.headers.get("x-forwarded-for") if self.options.trust_forwarded_for else None
-        if forwarded:
-            return forwarded.split(",")[0].strip()
-        return request.client.host if request.client else None
+        peer = request.client.host if request.client else None
+        if not self.options.trust_forwarded_for:
+            return peer
+        return self._proxies.client(peer, request.headers.get("x-forwarded-for"))
 
     async def _decide(self, call: Call) -> Response | None:
         """Read state, submit the call for scoring and take the first decision; a response if it refuses."""
@@ -405,9 +439,13 @@ class Gateway:
 
     def _upstream_failure(self, exc: UpstreamError, headers: dict[str, str] | None = None) -> Response:
         self.metrics.upstream_errors.labels("timeout" if exc.timeout else "connect").inc()
+        # The client learns that the model server failed, never where it lives (the cause goes to the log).
+        log.warning("upstream failure: %s", exc)
         if exc.timeout:
-            return error_response(str(exc), status=504, code="upstream_timeout", headers=headers)
-        return error_response(str(exc), status=502, code="upstream_unavailable", headers=headers)
+            return error_response("the model server did not answer in time", status=504, code="upstream_timeout",
+                                  headers=headers)  # fmt: skip
+        return error_response("the model server cannot be reached", status=502, code="upstream_unavailable",
+                              headers=headers)  # fmt: skip
 
     def _ids(self, call: Call) -> dict[str, str]:
         return {"x-request-id": call.request_id}

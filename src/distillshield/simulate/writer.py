@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import orjson
 
+from distillshield.csvcells import safe_row
 from distillshield.progress import Task
 from distillshield.simulate.content import load_bank
 from distillshield.simulate.evasion import Evasion, evade
@@ -90,7 +91,7 @@ def write_labels(path: Path, accounts: list[Account], per_account: Counter[int])
         writer.writerow(["account_id", "label", "campaign_id", "archetype"])
         for i, account in enumerate(accounts):
             if per_account[i]:
-                writer.writerow([account.account_id, account.label, account.campaign_id, account.archetype])
+                writer.writerow(safe_row([account.account_id, account.label, account.campaign_id, account.archetype]))
 
 
 def archetype_counts(accounts: list[Account], per_account: Counter[int]) -> dict[str, dict[str, int]]:
