@@ -18,7 +18,9 @@ class LinkPairs:
     """Account pairs that share something, as an Arrow table ``a, b, shared, example``.
 
     ``shared`` counts how many distinct keys (cards, networks, templates) the
-    pair has in common; ``example`` is one of those keys, for the evidence.
+    pair has in common; ``example`` is one of those keys, for the evidence. An
+    optional ``hub`` column (1/0) marks star edges of a key too widely shared to
+    link every pair: such a key holds its accounts together however the graph is split.
     """
 
     kind: str
@@ -86,7 +88,8 @@ class Linker(ABC):
         kk AS (SELECT k.account_id, k.key, sizes.n, per_account.nk,
                       row_number() OVER (PARTITION BY k.key ORDER BY k.account_id) AS rk
                FROM k JOIN sizes ON k.key = sizes.key JOIN per_account ON k.account_id = per_account.account_id)
-        SELECT x.account_id AS a, y.account_id AS b, {shared} AS shared, min(x.key) AS example
+        SELECT x.account_id AS a, y.account_id AS b, {shared} AS shared, min(x.key) AS example,
+               max(CASE WHEN x.n > $pair_cap THEN 1 ELSE 0 END) AS hub
         FROM kk x JOIN kk y ON x.key = y.key AND x.account_id < y.account_id
         WHERE x.n <= $pair_cap OR (x.rk <= 2 AND {self.hub_filter()})
         GROUP BY 1, 2

@@ -62,15 +62,26 @@ class LinkRules:
         return not (kind in self.copyable and (i in self.established) != (j in self.established))
 
 
+@dataclass
+class _Pairs:
+    weights: dict[tuple[int, int], float] = field(default_factory=lambda: defaultdict(float))
+    why: dict[tuple[int, int], list[tuple[str, str]]] = field(default_factory=lambda: defaultdict(list))
+    #: Star edges of keys too widely shared to link every pair (``LinkPairs`` ``hub`` column).
+    hubs: set[tuple[int, int]] = field(default_factory=set)
+
+
 def _pair_weights(
     link_sets: list[LinkPairs], saturation: dict[str, int], index: dict[str, int], rules: LinkRules
-) -> tuple[dict[tuple[int, int], float], dict[tuple[int, int], list[tuple[str, str]]]]:
-    weights: dict[tuple[int, int], float] = defaultdict(float)
-    why: dict[tuple[int, int], list[tuple[str, str]]] = defaultdict(list)
+) -> _Pairs:
+    found = _Pairs()
+    weights, why = found.weights, found.why
     for links in link_sets:
         cap = saturation.get(links.kind, 1)
         cols = links.table.to_pydict()
-        for a, b, shared, example in zip(cols["a"], cols["b"], cols["shared"], cols["example"], strict=True):
+        hub_column = cols.get("hub") or [0] * len(cols["a"])
+        for a, b, shared, example, hub in zip(
+            cols["a"], cols["b"], cols["shared"], cols["example"], hub_column, strict=True
+        ):
             if a not in index or b not in index:
                 continue
             i, j = index[a], index[b]
@@ -79,7 +90,9 @@ def _pair_weights(
             pair = (min(i, j), max(i, j))
             weights[pair] += links.weight * min(1.0, shared / cap)
             why[pair].append((links.kind, str(example)))
-    return weights, why
+            if hub:
+                found.hubs.add(pair)
+    return found
 
 
 def find_communities(
@@ -91,7 +104,8 @@ def find_communities(
 ) -> list[Community]:
     """Communities of at least ``min_size`` accounts over the strong edges that ``rules`` allow."""
     index = {a: i for i, a in enumerate(account_ids)}
-    weights, why = _pair_weights(link_sets, saturation, index, rules or LinkRules())
+    found = _pair_weights(link_sets, saturation, index, rules or LinkRules())
+    weights, why = found.weights, found.why
     strong = [(pair, w) for pair, w in weights.items() if w >= MIN_EDGE]
     graph = ig.Graph(n=len(account_ids), edges=[p for p, _ in strong])
     graph.es["weight"] = [w for _, w in strong]
@@ -99,13 +113,14 @@ def find_communities(
     for component in graph.connected_components():
         if len(component) < min_size:
             continue
-        for members in _split_if_huge(graph, component):
+        for members in _split_if_huge(graph, component, found.hubs):
             if len(members) >= min_size:
                 communities.append(_describe(graph, members, why))
     return communities
 
 
-def _split_if_huge(graph: ig.Graph, component: list[int]) -> list[list[int]]:
+def _split_if_huge(graph: ig.Graph, component: list[int], hubs: set[tuple[int, int]]) -> list[list[int]]:
+    """Leiden parts of a large component, with the parts that a star edge joins put back together."""
     if len(component) <= SPLIT_ABOVE:
         return [component]
     sub = graph.subgraph(component)
@@ -115,7 +130,24 @@ def _split_if_huge(graph: ig.Graph, component: list[int]) -> list[list[int]]:
         parts = sub.community_leiden(objective_function="modularity", weights="weight", n_iterations=2)
     finally:
         ig.set_random_number_generator(random)
-    return [[component[i] for i in part] for part in parts]
+    # A star around a widely shared instruction block is one pool, but modularity cuts a star around two
+    # hubs in half; its edges are must-link constraints.
+    part_of = {component[i]: k for k, part in enumerate(parts) for i in part}
+    root = list(range(len(parts)))
+
+    def find(k: int) -> int:
+        while root[k] != k:
+            root[k] = root[root[k]]
+            k = root[k]
+        return k
+
+    for a, b in hubs:
+        if a in part_of and b in part_of:
+            root[find(part_of[a])] = find(part_of[b])
+    merged: dict[int, list[int]] = defaultdict(list)
+    for k, part in enumerate(parts):
+        merged[find(k)] += [component[i] for i in part]
+    return [sorted(members) for _, members in sorted(merged.items())]
 
 
 def _describe(graph: ig.Graph, members: list[int], why: dict[tuple[int, int], list[tuple[str, str]]]) -> Community:
