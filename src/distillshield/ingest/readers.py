@@ -81,6 +81,11 @@ def sniff(path: Path, fmt: Format) -> Kind:
     return "jsonl"
 
 
+def first_line(path: Path) -> bytes:
+    """The first non-blank line (at most 1 MB of it), decompressed; empty when there is none."""
+    return _first_text_line(path)
+
+
 def _first_text_line(path: Path) -> bytes:
     try:
         with open_maybe_gzip(path) as stream:
