@@ -9,6 +9,7 @@ import typer
 from rich.table import Table
 
 from distillshield.cli.common import EXIT_OK, EXIT_PARTIAL, EXIT_UNUSABLE, Quiet, err, out, reports_errors
+from distillshield.cli.mapping import MappingOption, mapping_from
 from distillshield.detect.rules import load_rules
 from distillshield.engines.spark import SparkOptions
 from distillshield.ingest.readers import Format
@@ -29,6 +30,7 @@ def command(
         Path | None, typer.Option("--db", help="DuckDB file to reuse across runs (default: OUT/scan.duckdb).")
     ] = None,
     fmt: Annotated[str, typer.Option("--format", help="auto, spec or litellm.")] = "auto",
+    mapping: MappingOption = None,
     setting: Annotated[
         list[str] | None, typer.Option("--set", help="Override a setting: name=value (repeatable).")
     ] = None,
@@ -67,6 +69,8 @@ def command(
     distillshield scan logs/ --out scan-out --engine spark --master 'local[2]'
 
     Example: distillshield scan logs/2026-05/*.jsonl.gz --out scan-out
+
+    Another log schema (docs/input.md): distillshield scan bedrock-logs/ --out scan-out --mapping bedrock
     """
     if fmt not in get_args(Format):
         raise typer.BadParameter(f"--format must be auto, spec or litellm, not {fmt!r}")
@@ -93,6 +97,7 @@ def command(
             rules=rules,
             intel=intel,
             spark=spark,
+            mapping=mapping_from(mapping),
         )
     _print_summary(result, quiet)
     raise typer.Exit(_exit_status(result))

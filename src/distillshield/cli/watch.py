@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 
 from distillshield.cli.common import Quiet, err, out, reports_errors
+from distillshield.cli.mapping import MappingOption, mapping_from
 from distillshield.detect.rules import load_rules
 from distillshield.pipeline import content_fields
 from distillshield.registry import build_registry
@@ -42,6 +43,7 @@ def command(
     rules_dir: Annotated[
         list[Path] | None, typer.Option("--rules", help="A directory of your own detection rules (repeatable).")
     ] = None,
+    mapping: MappingOption = None,
     quiet: Quiet = False,
 ) -> None:
     """Follow traffic logs or a Redis stream incrementally and keep the scan outputs up to date.
@@ -59,7 +61,7 @@ def command(
     settings = settings_from(setting)
     registry = build_registry()
     rules = tuple(load_rules(rules_dir or [], content_fields=content_fields(registry)))
-    options = WatchOptions(every_s=every, poll_s=poll, once=once)
+    options = WatchOptions(every_s=every, poll_s=poll, once=once, mapping=mapping_from(mapping))
     stopping = _stop_on_signals()
     last = run_watch(
         _source(source, settings.max_record_bytes, (state, out_dir)),
