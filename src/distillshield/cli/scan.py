@@ -16,6 +16,7 @@ from distillshield.ingest.readers import Format
 from distillshield.pipeline import IntelSource, ScanResult, content_fields, run_scan
 from distillshield.progress import Progress
 from distillshield.registry import build_registry
+from distillshield.report.ocsf import write_ocsf
 from distillshield.settings import settings_from
 
 
@@ -31,6 +32,9 @@ def command(
     ] = None,
     fmt: Annotated[str, typer.Option("--format", help="auto, spec or litellm.")] = "auto",
     mapping: MappingOption = None,
+    ocsf: Annotated[
+        Path | None, typer.Option("--ocsf", help="Also write OCSF Detection Finding records (JSON Lines) here.")
+    ] = None,
     setting: Annotated[
         list[str] | None, typer.Option("--set", help="Override a setting: name=value (repeatable).")
     ] = None,
@@ -99,6 +103,8 @@ def command(
             spark=spark,
             mapping=mapping_from(mapping),
         )
+    if ocsf is not None:
+        write_ocsf(result.out_dir, ocsf)
     _print_summary(result, quiet)
     raise typer.Exit(_exit_status(result))
 
