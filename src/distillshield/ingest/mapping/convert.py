@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from datetime import UTC, datetime, tzinfo
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -85,16 +86,21 @@ def timestamp_parser(fmt: str, zone: tzinfo | None) -> Callable[[Any], datetime]
 
         return unix
 
-    def parse(value: Any) -> datetime:
-        if isinstance(value, datetime):
-            return aware(value, value)
-        if not isinstance(value, str):
-            raise ValueError(f"expected a time string, not {str(value)[:40]!r}")
+    @lru_cache(maxsize=1 << 14)
+    def parse_text(value: str) -> datetime:
+        """Cached: a log repeats the same account creation time on every request of an account."""
         try:
             moment = datetime.fromisoformat(value.strip()) if fmt == "iso" else datetime.strptime(value, fmt)
         except ValueError:
             raise ValueError(f"{value[:64]!r} does not match the format {fmt!r}") from None
         return aware(moment, value)
+
+    def parse(value: Any) -> datetime:
+        if type(value) is str:
+            return parse_text(value)
+        if isinstance(value, datetime):
+            return aware(value, value)
+        raise ValueError(f"expected a time string, not {str(value)[:40]!r}")
 
     return parse
 

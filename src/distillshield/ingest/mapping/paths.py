@@ -44,8 +44,17 @@ class Path:
     steps: tuple[Step, ...]
     #: The leading plain keys (``input.inputBodyJson`` of ``input.inputBodyJson.messages``): what it reads.
     keys: tuple[str, ...]
+    #: Set when the path is plain keys from the record (the common case), read without a call per step.
+    plain: tuple[str, ...] | None = None
 
     def get(self, record: Any, scope: Mapping[str, Any]) -> Any:
+        if self.plain is not None:
+            value = record
+            for key in self.plain:
+                if type(value) is not dict:
+                    return MISSING
+                value = value.get(key, MISSING)
+            return value
         value = record if self.root is None else scope.get(self.root, MISSING)
         for step in self.steps:
             if value is MISSING:
@@ -153,7 +162,8 @@ def compile_path(text: str) -> Path:
             raise PathError(f"{text!r}: '$NAME.' must be followed by a path")
         root = name
     steps, keys = _tokens(text, body)
-    return Path(text, root, _nest(steps), tuple(keys))
+    plain = tuple(keys) if root is None and len(keys) == len(steps) else None
+    return Path(text, root, _nest(steps), tuple(keys), plain)
 
 
 def _tokens(text: str, body: str) -> tuple[list[Step | str], list[str]]:
