@@ -8,6 +8,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,8 @@ from typing import Any
 import orjson
 import pytest
 
-from distillshield.watch.alerts import Alert, AlertSender
+from distillshield.report import CampaignRow
+from distillshield.watch.alerts import Alert, AlertSender, AlertState, campaign_alerts
 from tests.conftest import SmallScan
 from tests.watch.helpers import start_watch, status, wait_for
 
@@ -149,3 +151,20 @@ def test_an_alert_reaches_the_receiver_within_one_interval_of_a_campaign_appeari
     finally:
         process.terminate()
         process.wait(timeout=30)
+
+
+def _campaign(cid: str, accounts: list[str]) -> CampaignRow:
+    moment = datetime(2026, 5, 4, tzinfo=UTC)
+    return CampaignRow(cid, tuple(accounts), 0.9, moment, moment, 10 * len(accounts))
+
+
+def test_campaigns_are_followed_by_members_across_updates_and_alerted_when_they_grow() -> None:
+    state = AlertState()
+    first = campaign_alerts(state, [_campaign("C0001", ["a", "b"])], growth=0.6)
+    assert [a.kind for a in first] == ["campaign_new"]
+    # Ranks change between updates: C0002 now, with one more member: the same campaign, not grown by 60% yet.
+    assert campaign_alerts(state, [_campaign("C0002", ["a", "b", "c"])], growth=0.6) == []
+    grew = campaign_alerts(state, [_campaign("C0001", ["a", "b", "c", "d"])], growth=0.6)
+    assert [a.kind for a in grew] == ["campaign_grew"] and grew[0].details["previous_accounts"] == 2
+    other = campaign_alerts(state, [_campaign("C0001", ["a", "b", "c", "d"]), _campaign("C0002", ["x", "y"])], 0.6)
+    assert [(a.kind, a.subject) for a in other] == [("campaign_new", "C0002")]
