@@ -30,6 +30,7 @@ from distillshield.engines.spark import SparkOptions
 from distillshield.errors import ConfigError
 from distillshield.features import compute_features
 from distillshield.ingest import IngestStats, expand_inputs, ingest_paths
+from distillshield.ingest.mapping import FieldMapping
 from distillshield.ingest.readers import Format
 from distillshield.orgs import AccountFacts, KnownOrganisations
 from distillshield.private import writes_private
@@ -84,11 +85,14 @@ def run_scan(
     intel: IntelSource | None = None,
     spark: SparkOptions | None = None,
     known: KnownOrganisations | None = None,
+    mapping: FieldMapping | None = None,
 ) -> ScanResult:
     """Scan ``inputs`` into ``out_dir``; see the scan output contract in docs/output.md.
 
     With ``spark``, the SQL runs on Apache Spark instead of DuckDB (see docs/spark.md).
     """
+    if spark is not None and mapping is not None:
+        raise ConfigError("--mapping runs on the DuckDB engine only; scan without --engine spark to map a log")
     if spark is not None and intel is not None:
         raise ConfigError("--intel runs on the DuckDB engine only; scan without --engine spark to match intelligence")
     settings = settings or Settings()
@@ -102,7 +106,7 @@ def run_scan(
     con = _open_engine(out_dir, db_path, settings, spark)
     try:
         with _timed(timings, "ingest"):
-            stats = _ingest(con, files, out_dir / "quarantine.jsonl", fmt, settings, progress, spark)
+            stats = _ingest(con, files, out_dir / "quarantine.jsonl", fmt, settings, progress, spark, mapping)
         with _timed(timings, "features"):
             frame = compute_features(con, registry.instances("content"), settings, progress)
         with _timed(timings, "detect"):
@@ -141,9 +145,10 @@ def _ingest(
     settings: Settings,
     progress: Progress,
     spark: SparkOptions | None,
+    mapping: FieldMapping | None = None,
 ) -> IngestStats:
     if isinstance(con, DuckDBEngine):
-        return ingest_paths(files, con.con, quarantine, fmt=fmt, settings=settings, progress=progress)
+        return ingest_paths(files, con.con, quarantine, fmt=fmt, settings=settings, progress=progress, mapping=mapping)
     from distillshield.engines.spark import SparkEngine
     from distillshield.ingest.spark import ingest_spark
 

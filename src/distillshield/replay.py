@@ -34,6 +34,7 @@ from distillshield.detect.rules import load_rules
 from distillshield.features import compute_features
 from distillshield.features.pipeline import score_distinct_texts
 from distillshield.ingest import IngestStats, expand_inputs, ingest_paths
+from distillshield.ingest.mapping import FieldMapping
 from distillshield.pipeline import content_fields
 from distillshield.progress import SILENT, Progress
 from distillshield.registry import Registry, build_registry
@@ -68,6 +69,7 @@ def run_replay(
     settings: Settings | None = None,
     registry: Registry | None = None,
     progress: Progress = SILENT,
+    mapping: FieldMapping | None = None,
 ) -> ReplayResult:
     """Replay ``inputs`` in steps of ``every``; see the module docstring for the outputs."""
     settings = settings or Settings()
@@ -75,7 +77,8 @@ def run_replay(
     out_dir.mkdir(parents=True, exist_ok=True)
     con = open_database(out_dir / "replay.duckdb", settings)
     try:
-        stats = ingest_paths(expand_inputs(inputs), con, out_dir / "quarantine.jsonl", settings=settings)
+        quarantine = out_dir / "quarantine.jsonl"
+        stats = ingest_paths(expand_inputs(inputs), con, quarantine, settings=settings, mapping=mapping)
         detectors = registry.instances("content")
         score_distinct_texts(con, detectors, progress)
         first_flag, final, n_cutoffs = _replay_cutoffs(con, registry, settings, every, progress)

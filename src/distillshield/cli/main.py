@@ -13,6 +13,7 @@ from distillshield.cli import (
     evidence,
     intel,
     keys,
+    mapping,
     posture,
     replay,
     report,
@@ -48,6 +49,7 @@ app.add_typer(intel.app, name="intel")
 app.command("audit")(audit.command)
 app.add_typer(watermark.app, name="watermark")
 app.command("watch")(watch.command)
+app.add_typer(mapping.app, name="mapping")
 
 
 def _version(show: bool) -> None:

@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 
 from distillshield.cli.common import Quiet, err, out, reports_errors
+from distillshield.cli.mapping import MappingOption, mapping_from
 from distillshield.progress import Progress
 from distillshield.replay import run_replay
 from distillshield.settings import settings_from
@@ -33,6 +34,7 @@ def command(
     setting: Annotated[
         list[str] | None, typer.Option("--set", help="Override a setting: name=value (repeatable).")
     ] = None,
+    mapping: MappingOption = None,
     quiet: Quiet = False,
 ) -> None:
     """Replay logs as of successive cut-offs and report when each account and campaign was first flagged.
@@ -45,7 +47,9 @@ def command(
     """
     step = parse_every(every)
     with Progress(quiet=quiet, console=err) as progress:
-        result = run_replay(logs, out_dir, step, settings=settings_from(setting), progress=progress)
+        result = run_replay(
+            logs, out_dir, step, settings=settings_from(setting), progress=progress, mapping=mapping_from(mapping)
+        )
     out.print(
         f"{result.ingest.read} read, {result.ingest.accepted} accepted, {result.ingest.quarantined} quarantined; "
         f"{result.cutoffs} cut-offs, {result.accounts_flagged} accounts flagged, {result.campaigns} campaigns"

@@ -10,10 +10,12 @@ import typer
 from rich.table import Table
 
 from distillshield.cli.common import Quiet, err, out, reports_errors
+from distillshield.cli.mapping import MappingOption, mapping_from
 from distillshield.db import open_database
 from distillshield.detect.rules import FIELDS, Rule, load_rule, load_rules, rule_signals
 from distillshield.features import compute_features
 from distillshield.ingest import expand_inputs, ingest_paths
+from distillshield.ingest.mapping import FieldMapping
 from distillshield.pipeline import content_fields
 from distillshield.progress import Progress
 from distillshield.records import Signal
@@ -56,6 +58,7 @@ def list_rules(rules_dir: RulesDirs = None) -> None:
 def test_rules(
     rule_files: Annotated[list[Path], typer.Argument(help="Rule files to try.")],
     logs: Annotated[list[str], typer.Option("--log", help="Log files, directories or globs to try them on.")],
+    mapping: MappingOption = None,
     quiet: Quiet = False,
 ) -> None:
     """Run rule files over a log and print every account each rule fires on, with the measured value.
@@ -63,7 +66,7 @@ def test_rules(
     Example: distillshield rules test my-rules/burst.yml --log sample.jsonl.gz
     """
     rules = [load_rule(path, FIELDS | set(_fields())) for path in rule_files]
-    fired = _run(rules, logs, quiet)
+    fired = _run(rules, logs, quiet, mapping_from(mapping))
     table = Table(title="rule hits")
     for column in ("rule", "account", "value", "detail"):
         table.add_column(column)
@@ -82,13 +85,14 @@ def _load(dirs: list[Path]) -> tuple[Rule, ...]:
     return load_rules(dirs, content_fields=_fields())
 
 
-def _run(rules: list[Rule], logs: list[str], quiet: bool) -> dict[str, list[Signal]]:
+def _run(rules: list[Rule], logs: list[str], quiet: bool, mapping: FieldMapping | None) -> dict[str, list[Signal]]:
     settings = Settings()
     registry = build_registry()
     with tempfile.TemporaryDirectory(prefix="distillshield-rules-") as tmp, Progress(quiet=quiet, console=err) as p:
         con = open_database(Path(tmp) / "rules.duckdb", settings)
         try:
-            ingest_paths(expand_inputs(logs), con, Path(tmp) / "quarantine.jsonl", settings=settings)
+            quarantine = Path(tmp) / "quarantine.jsonl"
+            ingest_paths(expand_inputs(logs), con, quarantine, settings=settings, mapping=mapping)
             compute_features(con, registry.instances("content"), settings, p)
             return rule_signals(con, rules)
         finally:

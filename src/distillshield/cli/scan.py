@@ -19,12 +19,14 @@ from distillshield.cli.common import (
     out,
     reports_errors,
 )
+from distillshield.cli.mapping import MappingOption, mapping_from
 from distillshield.detect.rules import load_rules
 from distillshield.engines.spark import SparkOptions
 from distillshield.ingest.readers import Format
 from distillshield.pipeline import IntelSource, ScanResult, content_fields, run_scan
 from distillshield.progress import Progress
 from distillshield.registry import build_registry
+from distillshield.report.ocsf import write_ocsf
 from distillshield.settings import settings_from
 
 
@@ -39,6 +41,10 @@ def command(
         Path | None, typer.Option("--db", help="DuckDB file to reuse across runs (default: OUT/scan.duckdb).")
     ] = None,
     fmt: Annotated[str, typer.Option("--format", help="auto, spec or litellm.")] = "auto",
+    mapping: MappingOption = None,
+    ocsf: Annotated[
+        Path | None, typer.Option("--ocsf", help="Also write OCSF Detection Finding records (JSON Lines) here.")
+    ] = None,
     setting: Annotated[
         list[str] | None, typer.Option("--set", help="Override a setting: name=value (repeatable).")
     ] = None,
@@ -81,6 +87,8 @@ def command(
     and analyst-confirmed benign accounts stay benign until their own risk rises.
 
     Example: distillshield scan logs/2026-05/*.jsonl.gz --out scan-out --known-orgs orgs.yaml
+
+    Another log schema (docs/input.md): distillshield scan bedrock-logs/ --out scan-out --mapping bedrock
     """
     if fmt not in get_args(Format):
         raise typer.BadParameter(f"--format must be auto, spec or litellm, not {fmt!r}")
@@ -109,7 +117,10 @@ def command(
             intel=intel,
             spark=spark,
             known=known,
+            mapping=mapping_from(mapping),
         )
+    if ocsf is not None:
+        write_ocsf(result.out_dir, ocsf)
     _print_summary(result, quiet)
     raise typer.Exit(_exit_status(result))
 

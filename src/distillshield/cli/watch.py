@@ -5,14 +5,16 @@ from __future__ import annotations
 import signal
 from pathlib import Path
 from types import FrameType
-from typing import Annotated
+from typing import Annotated, cast
 
 import typer
 
 from distillshield.cli.common import KnownOrgsOption, Quiet, err, known_organisations, out, reports_errors
+from distillshield.cli.mapping import MappingOption, mapping_from
 from distillshield.detect.rules import load_rules
 from distillshield.pipeline import content_fields
 from distillshield.registry import build_registry
+from distillshield.report.ocsf import write_ocsf
 from distillshield.settings import settings_from
 from distillshield.watch import (
     Detection,
@@ -23,6 +25,7 @@ from distillshield.watch import (
     parse_stream_url,
     run_watch,
 )
+from distillshield.watch.alerts import Alerter, AlertFormat, AlertSender
 from distillshield.watch.run import Source
 
 
@@ -43,6 +46,18 @@ def command(
         list[Path] | None, typer.Option("--rules", help="A directory of your own detection rules (repeatable).")
     ] = None,
     known_orgs: KnownOrgsOption = None,
+    mapping: MappingOption = None,
+    alert: Annotated[
+        str | None,
+        typer.Option("--alert", help="POST alerts here: new or grown campaigns, new distillers."),
+    ] = None,
+    alert_format: Annotated[str, typer.Option("--alert-format", help="json, or slack (an incoming webhook).")] = "json",
+    alert_growth: Annotated[
+        float, typer.Option("--alert-growth", min=0.01, help="Alert when a campaign's accounts grow by this share.")
+    ] = 0.5,
+    ocsf: Annotated[
+        Path | None, typer.Option("--ocsf", help="Also write OCSF Detection Finding records (JSON Lines) here.")
+    ] = None,
     quiet: Quiet = False,
 ) -> None:
     """Follow traffic logs or a Redis stream incrementally and keep the scan outputs up to date.
@@ -55,22 +70,50 @@ def command(
     rewritten; they equal what `scan` writes for the same records. Stop with
     Ctrl-C (or SIGTERM).
 
+    With --alert URL, each new campaign, campaign grown by --alert-growth (a share of
+    its accounts) and account escalated to distiller is POSTed there once, from a
+    background thread that retries while the receiver is down; undelivered alerts
+    are kept in STATE/alerts-pending.jsonl and sent by the next watch.
+
     Example: distillshield watch /var/log/distillshield --state watch-state --out watch-out --every 60
+
+    To Slack: distillshield watch logs/ --state s --out o --alert https://hooks.slack.com/... --alert-format slack
     """
+    if alert_format not in ("json", "slack"):
+        raise typer.BadParameter(f"--alert-format must be json or slack, not {alert_format!r}")
     settings = settings_from(setting)
     registry = build_registry()
     rules = tuple(load_rules(rules_dir or [], content_fields=content_fields(registry)))
-    options = WatchOptions(every_s=every, poll_s=poll, once=once)
+    options = WatchOptions(every_s=every, poll_s=poll, once=once, mapping=mapping_from(mapping))
     stopping = _stop_on_signals()
-    last = run_watch(
-        _source(source, settings.max_record_bytes, (state, out_dir)),
-        state,
-        out_dir,
-        Detection(settings, registry, rules, known_organisations(known_orgs)),
-        options,
-        on_update=(lambda update: None) if quiet else _print_update,
-        stop=lambda: stopping[0],
-    )
+    sender = (
+        AlertSender(alert, state / "alerts-pending.jsonl", fmt=cast(AlertFormat, alert_format),
+                    status_path=out_dir / "alerts.json")
+        if alert else None
+    )  # fmt: skip
+    alerter = Alerter(sender, state, out_dir, growth=alert_growth) if sender is not None else None
+
+    def on_update(update: Update) -> None:
+        if not quiet:
+            _print_update(update)
+        if ocsf is not None and (out_dir / "accounts.csv").exists():
+            write_ocsf(out_dir, ocsf)
+        if alerter is not None:
+            alerter.update()
+
+    try:
+        last = run_watch(
+            _source(source, settings.max_record_bytes, (state, out_dir)),
+            state,
+            out_dir,
+            Detection(settings, registry, rules, known_organisations(known_orgs)),
+            options,
+            on_update=on_update,
+            stop=lambda: stopping[0],
+        )
+    finally:
+        if sender is not None:
+            sender.close()
     if last is not None:
         counts = last.counts
         out.print(f"{counts['read']} read, {counts['accepted']} accepted, {counts['quarantined']} quarantined")

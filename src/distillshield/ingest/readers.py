@@ -86,6 +86,11 @@ def sniff(path: Path, fmt: Format) -> Kind:
     return "jsonl"
 
 
+def first_line(path: Path) -> bytes:
+    """The first non-blank line (at most 1 MB of it), decompressed; empty when there is none."""
+    return _first_text_line(path)
+
+
 def _first_text_line(path: Path) -> bytes:
     """The first non-blank line within the first :data:`SNIFF_BYTES` bytes, cut there if it runs on."""
     try:

@@ -24,7 +24,7 @@ import pyarrow as pa
 from distillshield.errors import InputError, Location, RecordError
 from distillshield.ingest.base import to_row
 from distillshield.ingest.lines import Budget
-from distillshield.ingest.litellm import from_litellm
+from distillshield.ingest.mapping import FieldMapping, Mapper, builtin_mapping, sniff_mapping
 from distillshield.ingest.quarantine import QuarantineWriter
 from distillshield.ingest.readers import (
     UNPARSED,
@@ -34,6 +34,7 @@ from distillshield.ingest.readers import (
     Parsed,
     Position,
     Rejected,
+    first_line,
     parse_json,
     read_csv,
     read_jsonl,
@@ -138,11 +139,10 @@ class _Batch:
         self.rejects: list[_Reject] = []
         self.parsed: pa.Table | None = None
 
-    def validate(self, position: int, line: int, record: Any, raw: bytes, litellm: bool) -> None:
+    def validate(self, position: int, line: int, record: Any, raw: bytes) -> None:
         """The per-record path: to_row accepts the record or names the field that breaks the spec."""
         try:
-            record = from_litellm(record) if litellm and isinstance(record, dict) else record
-            row = to_row(record, naive_is_utc=litellm)
+            row = to_row(record)
         except RecordError as exc:
             self.rejects.append((line, exc.location.field, exc.reason, raw))
             return
@@ -192,10 +192,11 @@ class _Batch:
 
     def _validate_line(self, position: int, line: int, raw: bytes) -> None:
         item = parse_json(line, raw)
+        original = self.raws[position][1]  # a mapped record is quarantined as the source wrote it
         if isinstance(item, Rejected):
-            self.rejects.append((line, item.field, item.reason, raw))
+            self.rejects.append((line, item.field, item.reason, original))
         else:
-            self.validate(position, line, item.record, raw, False)
+            self.validate(position, line, item.record, original)
 
 
 @dataclass(frozen=True, slots=True)
@@ -251,21 +252,38 @@ class _FileIngest:
         reason = f"record longer than max_record_bytes ({self.settings.max_record_bytes} bytes)"
         self.quarantine.reject_stream(self.name, line, reason, pieces)
 
-    def take(self, item: Item, litellm: bool) -> None:
+    def take(self, item: Item, mapper: Mapper | None = None) -> None:
         if not isinstance(item, Parsed):
             self.reject(item.line, item.field, item.reason, item.raw)
             return
-        batch = self.batch
         raw = item.raw or orjson.dumps(item.record, default=str)
+        if mapper is not None and item.record is not UNPARSED:
+            self._take_mapped(item.line, raw, mapper.map(item.record))
+            return
+        batch = self.batch
         position = len(batch.raws)
         batch.raws.append((item.line, raw))
         self.read += 1
         if item.record is UNPARSED:
             batch.lines.append((position, item.line, raw))
         else:
-            batch.validate(position, item.line, item.record, raw, litellm)
+            batch.validate(position, item.line, item.record, raw)
         if len(batch.raws) >= self.settings.chunk_rows:
             self.flush()
+
+    def _take_mapped(self, line: int, raw: bytes, outcomes: list[Any]) -> None:
+        """Mapped spec records take the bulk path as spec JSON; a failed mapping is quarantined naming its rule."""
+        for outcome in outcomes:
+            if isinstance(outcome, RecordError):
+                self.reject(line, outcome.location.field, outcome.reason, raw)
+                continue
+            batch = self.batch
+            position = len(batch.raws)
+            batch.raws.append((line, raw))
+            batch.lines.append((position, line, orjson.dumps(outcome)))
+            self.read += 1
+            if len(batch.raws) >= self.settings.chunk_rows:
+                self.flush()
 
     def flush(self) -> None:
         """Hand the filled batch on to be parsed, then written, and start a new one."""
@@ -291,16 +309,35 @@ class _FileIngest:
             self.quarantine.reject(self.name, line, name, reason, raw)
 
 
-def _items(path: Path, fmt: Format, state: _FileIngest, position: Position) -> tuple[Iterator[Item], Kind]:
+def _items(
+    path: Path, fmt: Format, state: _FileIngest, position: Position, mapping: FieldMapping | None
+) -> tuple[Iterator[Item], Mapper | None]:
     kind = sniff(path, fmt)
+    mapper = _mapper(path, fmt, kind, mapping)
     if kind == "parquet":
-        return read_parquet(path), kind
+        return read_parquet(path), mapper
     settings = state.settings
     budget = Budget(settings.max_decompressed_bytes, settings.max_compression_ratio)
-    if kind == "litellm-csv":
-        return read_csv(path, settings.max_record_bytes, budget), kind
-    bulk = kind == "jsonl"
-    return read_jsonl(path, settings.max_record_bytes, state.oversize, position, parse=not bulk, budget=budget), kind
+    if kind == "litellm-csv" or (mapping is not None and kind == "jsonl" and _is_csv(path)):
+        return read_csv(path, settings.max_record_bytes, budget), mapper
+    bulk = kind == "jsonl" and mapper is None
+    items = read_jsonl(path, settings.max_record_bytes, state.oversize, position, parse=not bulk, budget=budget)
+    return items, mapper
+
+
+def _mapper(path: Path, fmt: Format, kind: Kind, mapping: FieldMapping | None) -> Mapper | None:
+    """The mapping given (--mapping), else LiteLLM's or another built-in's where the file's first record fits."""
+    if mapping is not None:
+        return Mapper(mapping)
+    if kind.startswith("litellm"):
+        return Mapper(builtin_mapping("litellm"))
+    found = sniff_mapping(path) if fmt == "auto" and kind == "jsonl" else None
+    return Mapper(found) if found is not None else None
+
+
+def _is_csv(path: Path) -> bool:
+    """A file whose first line is not a JSON object, read with a mapping: a CSV export with a header row."""
+    return not first_line(path).lstrip().startswith(b"{")
 
 
 def ingest_file(
@@ -311,14 +348,14 @@ def ingest_file(
     settings: Settings,
     task: Task,
     workers: _Workers,
+    mapping: FieldMapping | None = None,
 ) -> FileStats:
     state = _FileIngest(path, store, quarantine, settings, workers)
     position, done = Position(), 0
     try:
-        items, kind = _items(path, fmt, state, position)
-        litellm = kind.startswith("litellm")
+        items, mapper = _items(path, fmt, state, position, mapping)
         for n, item in enumerate(items, start=1):
-            state.take(item, litellm)
+            state.take(item, mapper)
             if n % 5000 == 0:
                 task.advance(position.tell() - done)
                 done = position.tell()
@@ -363,8 +400,13 @@ def ingest_paths(
     fmt: Format = "auto",
     settings: Settings | None = None,
     progress: Progress = SILENT,
+    mapping: FieldMapping | None = None,
 ) -> IngestStats:
-    """Read every input into ``con``'s requests table; see the module docstring for the counting rules."""
+    """Read every input into ``con``'s requests table; see the module docstring for the counting rules.
+
+    ``mapping`` maps every file's records onto the spec (``--mapping``); without it, a file whose first record
+    fits a built-in mapping (LiteLLM, OpenTelemetry GenAI, Bedrock) is read with that one.
+    """
     settings = settings or Settings()
     files = expand_inputs(paths)
     store = RequestStore(con, in_transactions=True)
@@ -381,7 +423,7 @@ def ingest_paths(
         for path, reason in files.skipped:  # one record read and quarantined each, like an unreadable file
             quarantine.reject(str(path), 0, None, reason, b"")
             per_file.append(FileStats(str(path), 1, 0, 1))
-        per_file += [ingest_file(f, fmt, store, quarantine, settings, task, workers) for f in files]
+        per_file += [ingest_file(f, fmt, store, quarantine, settings, task, workers, mapping) for f in files]
     task.close()
     store_duplicates = store.duplicates
     return IngestStats(

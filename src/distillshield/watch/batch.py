@@ -17,6 +17,7 @@ import orjson
 
 from distillshield.errors import RecordError
 from distillshield.ingest.base import to_row
+from distillshield.ingest.mapping import Mapper
 from distillshield.ingest.store import RequestStore
 from distillshield.records import REQUEST_COLUMNS
 from distillshield.watch.checkpoint import add_meta
@@ -63,42 +64,54 @@ class Committed:
     quarantined: int
 
 
-def parse(entry: Entry) -> tuple[Any, ...] | Reject:
-    """The requests row for ``entry``, or why it is rejected (named like scan names it)."""
+def parse(entry: Entry, mapper: Mapper | None = None) -> list[tuple[Any, ...] | Reject]:
+    """The requests rows in ``entry`` (one, or with a mapping every record it maps to), or why each is rejected
+    (named like scan names it)."""
     try:
         record = orjson.loads(entry.raw)
     except orjson.JSONDecodeError as exc:
         try:
             entry.raw.decode("utf-8")
         except UnicodeDecodeError as bad:
-            return Reject(entry.origin, entry.line, None, f"not valid UTF-8 at byte {bad.start}", entry.raw)
-        return Reject(entry.origin, entry.line, None, f"invalid JSON: {exc}", entry.raw)
+            return [Reject(entry.origin, entry.line, None, f"not valid UTF-8 at byte {bad.start}", entry.raw)]
+        return [Reject(entry.origin, entry.line, None, f"invalid JSON: {exc}", entry.raw)]
+    records = [record] if mapper is None else mapper.map(record)
+    return [_row(entry, r) for r in records]
+
+
+def _row(entry: Entry, record: Any) -> tuple[Any, ...] | Reject:
     try:
+        if isinstance(record, RecordError):
+            raise record
         row = to_row(record)
     except RecordError as exc:
         return Reject(entry.origin, entry.line, exc.location.field, exc.reason, entry.raw)
     return row[:_SOURCE_FILE] + (entry.origin, entry.line)
 
 
-def commit(con: duckdb.DuckDBPyConnection, store: RequestStore, batch: Batch) -> Committed:
+def commit(
+    con: duckdb.DuckDBPyConnection, store: RequestStore, batch: Batch, mapper: Mapper | None = None
+) -> Committed:
     """Store the batch's rows and rejects and its checkpoint atomically; then run ``after_commit``."""
     rows: list[tuple[Any, ...]] = []
     kept: list[Entry] = []
     rejects = list(batch.rejects)
+    read = len(batch.rejects)
     for entry in batch.entries:
-        parsed = parse(entry)
-        if isinstance(parsed, Reject):
-            rejects.append(parsed)
-        else:
-            rows.append(parsed)
-            kept.append(entry)
+        for parsed in parse(entry, mapper):
+            read += 1
+            if isinstance(parsed, Reject):
+                rejects.append(parsed)
+            else:
+                rows.append(parsed)
+                kept.append(entry)
     con.execute("BEGIN TRANSACTION")
     try:
         inserted, duplicates, conflicts = store.write(rows)
         rejects += [_conflict(kept[i]) for i in conflicts]
         rejects.sort(key=lambda r: (r.origin, r.line))  # the quarantine in file order, as scan writes it
         _quarantine(con, rejects)
-        done = Committed(len(batch.entries) + len(batch.rejects), inserted, duplicates, len(rejects))
+        done = Committed(read, inserted, duplicates, len(rejects))
         _count(con, done)
         batch.save(con)
         con.execute("COMMIT")

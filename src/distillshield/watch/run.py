@@ -19,6 +19,7 @@ import duckdb
 
 from distillshield.db import open_database
 from distillshield.errors import InputError, Location
+from distillshield.ingest.mapping import FieldMapping, Mapper
 from distillshield.ingest.store import RequestStore
 from distillshield.watch.batch import Batch, commit
 from distillshield.watch.checkpoint import create_tables, get_meta, set_meta
@@ -43,6 +44,7 @@ class WatchOptions:
     every_s: float = 30.0  # least time between two verdict updates
     poll_s: float = 1.0  # time between two looks at the source
     once: bool = False  # ingest what is there, update the verdicts once and return
+    mapping: FieldMapping | None = None  # --mapping: the source's records are mapped onto the spec
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,9 +104,10 @@ def _loop(
 ) -> Update | None:
     last: Update | None = None
     last_at = float("-inf")
+    mapper = Mapper(options.mapping) if options.mapping is not None else None
     while not stop():
         for batch in source.poll(final=options.once):
-            commit(con, store, batch)
+            commit(con, store, batch, mapper)
             if stop():
                 return last
         due = time.monotonic() - last_at >= options.every_s
