@@ -40,7 +40,9 @@ class Turn:
 def turn_text(role: str, text: str) -> str:
     """The string a text model sees for one turn: its role tag, then its head and tail."""
     if len(text) > HEAD_CHARS + TAIL_CHARS:
-        text = f"{text[:HEAD_CHARS]} ... {text[-TAIL_CHARS:]}"
+        # Joined by whitespace alone: a marker such as "..." would be an n-gram that only long turns have,
+        # and a model would learn length from it (long judge prompts made every long paste a "judge").
+        text = f"{text[:HEAD_CHARS]}\n{text[-TAIL_CHARS:]}"
     return f"{_TAGS[role]}: {text}"
 
 
