@@ -80,6 +80,8 @@ class ReasoningHarvest(ContentEvidence):
 
     detector: ClassVar[str] = "elicitation"
     reads: ClassVar[tuple[str, ...]] = ("elicitation_hits", "elicitation_share", "n_requests")
+    #: The detector flags 0.0-0.4% of held-out real user turns (bench/RESULTS.md, bench-content), rounded up.
+    p0: ClassVar[float] = 0.01
     description: ClassVar[str] = "requests asking for hidden or reformatted reasoning"
 
 
