@@ -115,3 +115,14 @@ def _tool_turns(extra: str | None) -> list[Turn]:
             if text:
                 out.append(Turn("tool", text))
     return out
+
+
+def scan_turns(system: str, user: str, messages: str | None, extra: str | None) -> tuple[Turn, ...]:
+    """The turns the scan reads for a stored request: the stored JSON is read only when the request has more
+    than a system text and one user turn (``features.sql`` ``_CONTEXT``, mirrored here for the gateway)."""
+    n_user_turns = 0
+    parsed = _loads(messages)
+    if isinstance(parsed, list):
+        n_user_turns = sum(1 for m in parsed if isinstance(m, dict) and m.get("role") == "user")
+    richer = n_user_turns > 1 or '"type"' in (messages or "") or '"tools"' in (extra or "")
+    return request_turns(system, user, messages or None, extra or None) if richer else pair_turns(system, user)
