@@ -35,7 +35,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "src" / "distillshield" / "data" / "training" / "content.jsonl.gz"
 SIM_PROMPTS = ROOT / "src" / "distillshield" / "data" / "prompts"
-DETECTORS = ("elicitation", "jailbreak", "grading", "agentic")
+DETECTORS = ("elicitation", "jailbreak", "grading", "agentic", "generation")
 MAX_CHARS = 3000
 #: Sexual or violent in-the-wild prompts are left out of what the package ships.
 UNSHIPPABLE = re.compile(
@@ -184,6 +184,47 @@ AGENTIC_PARTS = {
     ]
 }
 
+#: Instruction synthesis: asks to invent, rewrite, mutate or diversify prompts and training examples.
+GENERATION_FAMILIES: dict[str, list[str]] = {
+    "brainstorm_tasks": [
+        "Come up with {n} {adj} {unit} that a language model could be asked to complete. Vary the {axis}. "
+        "Number them and give only the {unit}.",
+        "Generate a list of {n} new, {adj} {unit} for an AI assistant, covering different {axis}. Do not answer them.",
+        "We are building a dataset. Write {n} {adj} {unit}, each followed by an example input where needed, "
+        "and make sure the {axis} differ from one to the next.",
+        "List {n} {adj} {unit} in the style of the examples below, but on new topics.\n1. {q}\n2.",
+    ],
+    "rewrite_harder": [
+        "Rewrite the following {unit_one} into a more difficult version by adding one more constraint or "
+        "requirement. Keep it answerable by a human. Original: {q}",
+        "Take the prompt below and make it more complex: deepen the question, require multiple-step reasoning, "
+        "or replace general concepts with specific ones. Output only the rewritten prompt.\n#Prompt#: {q}",
+        "Act as a prompt mutator. Produce a harder variant of this {unit_one} that AI systems would find more "
+        "challenging, adding no more than 20 words.\n{q}",
+    ],
+    "new_from_seed": [
+        "Using the following {unit_one} as inspiration, create a brand-new {unit_one} in the same domain but "
+        "rarer and more unusual. Seed: {q}",
+        "Write a completely different {unit_one} on a similar theme to this one, of similar length and difficulty: {q}",
+        "Given this example, invent {n} fresh {unit} with the same format but different subjects: {q}",
+    ],
+    "synthetic_pairs": [
+        "Generate {n} {adj} question-and-answer pairs for fine-tuning a model on {axis}. Output JSON lines with "
+        "'instruction', 'input' and 'output'.",
+        "Produce synthetic training examples: for each of {n} {adj} {unit}, write the instruction and an ideal "
+        "response.",
+        "Create {n} diverse user queries a chatbot might receive about {axis}, then a high-quality reply to "
+        "each, as training data.",
+    ],
+}
+GENERATION_PARTS = {
+    "n": ["5", "10", "20", "25", "50", "100"],
+    "adj": ["diverse", "varied", "creative", "challenging", "realistic", "high-quality", "distinct"],
+    "unit": ["task instructions", "prompts", "questions", "coding problems", "math word problems", "user requests"],
+    "unit_one": ["prompt", "instruction", "question", "task"],
+    "axis": ["verbs", "topics", "task types", "difficulty levels", "domains", "formats", "programming languages"],
+}
+
 #: What benign users really say about reasoning: students, benchmark runners, curious readers.
 #: Public distillation templates that demand long or internal thinking. The others (answer-format prefixes,
 #: "Please reason step by step ... \\boxed{}", which benchmark harnesses use every day) are not elicitation.
@@ -231,6 +272,12 @@ BENIGN_REASONING_TOPICS = [
     "Which of these two slogans is better for a bakery, and why?",
     "I'm building a chatbot with tools for weather and calendar. How should I design the tool schema?",
     "Write a Python function that calls a REST API and retries on failure.",
+    "Give me 10 ideas for a birthday party for my seven-year-old.",
+    "Rewrite this paragraph to sound more professional: {q}",
+    "Generate 20 names for a coffee shop.",
+    "Can you make this question clearer for my students? {q}",
+    "Write five interview questions for a junior data analyst.",
+    "List 15 diverse hobbies I could try this year.",
 ]
 BENIGN_SYSTEMS = [
     "",
@@ -323,8 +370,12 @@ def split_of(group: str, held_out_groups: set[str], text: str) -> str:
     return "test" if digest % 4 == 0 else "train"
 
 
-def record(system: str, user: str, positive: set[str], source: str, group: str, split: str) -> dict[str, object]:
+def record(
+    system: str, user: str, positive: set[str], source: str, group: str, split: str, ask_in: str = ""
+) -> dict[str, object]:
+    """``ask_in`` names the turn holding a positive record's ask (``system``, ``user`` or ``both``)."""
     return {
+        "ask_in": ask_in or ("system" if system and not user else "user"),
         "system": system,
         "user": user,
         "labels": {d: int(d in positive) for d in DETECTORS},
@@ -353,7 +404,8 @@ def composed(
                 system, user = (text, rnd.choice(questions)) if is_system else ("", text)
                 group = f"{detector}:{family}:{t_index}"
                 split = "test" if family in held_out or t_index == len(templates) - 1 else "train"
-                yield record(system, user, {detector}, f"composed:{detector}", group, split)
+                ask_in = "system" if is_system else "user"
+                yield record(system, user, {detector}, f"composed:{detector}", group, split, ask_in)
                 # A contrastive twin: the same question under a benign wrapper, so the wrapper is what is learned.
                 twin = rnd.choice(BENIGN_WRAPPERS).format(q=q)
                 twin_system = rnd.choice(BENIGN_SYSTEMS)
@@ -384,10 +436,13 @@ def build(ext: Path) -> list[dict[str, object]]:
             body = text.replace("{q}", rnd.choice(questions)) if "{q}" in text else text
             system, user = (body, rnd.choice(questions)) if template["role"] == "system" else ("", body)
             group = f"template:{template['id']}"
-            records.append(record(system, user, label, "distillation_templates", group, split_of(group, set(), body)))
+            ask_in = "system" if template["role"] == "system" else "user"
+            split = split_of(group, set(), body)
+            records.append(record(system, user, label, "distillation_templates", group, split, ask_in))
     records += composed(ELICIT_FAMILIES, ELICIT_PARTS, "elicitation", questions, rnd, 40)
     records += composed(GRADING_FAMILIES, GRADING_PARTS, "grading", questions, rnd, 40)
     records += composed(AGENTIC_FAMILIES, AGENTIC_PARTS, "agentic", questions, rnd, 40)
+    records += composed(GENERATION_FAMILIES, GENERATION_PARTS, "generation", questions, rnd, 40)
     return records
 
 

@@ -15,7 +15,7 @@ from distillshield.registry import build_registry
 from distillshield.settings import Settings
 from tests.builders import BLOCK, request_row, requests_db
 
-CONTENT = {"elicitation", "jailbreak", "grading", "agentic"}
+CONTENT = {"elicitation", "jailbreak", "grading", "agentic", "generation"}
 REGISTRY = build_registry()
 
 

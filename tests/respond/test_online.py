@@ -59,7 +59,7 @@ def _learn_all(requests: list[dict[str, Any]], scorer: OnlineScorer) -> MemorySt
                 ts=r["t"], system=r["system_prompt"] or "", user=r["user_prompt"] or "",
                 n_user_turns=r["n_user_turns"], model=r["model"], ip=r["ip"], user_agent=r["user_agent"],
                 api_key_id=r["api_key_id"] or "k", user_id=r["user_id"],
-                content=scorer.content(r["system_prompt"] or "", r["user_prompt"] or ""),
+                content=scorer.content(r["system_prompt"] or "", r["user_prompt"] or "", r["messages"], r["extra"]),
             )  # fmt: skip
             outcome = Outcome(
                 r["status"], r["prompt_tokens"] or 0, r["completion_tokens"] or 0, r["reasoning_tokens"] or 0,

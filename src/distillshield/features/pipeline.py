@@ -11,6 +11,7 @@ from distillshield.engines import Connection, as_engine
 from distillshield.engines.duck import DuckDBEngine
 from distillshield.features import sql
 from distillshield.features.content.base import ContentDetector
+from distillshield.features.content.turns import Turn, pair_turns, request_turns
 from distillshield.features.frame import AccountFrame
 from distillshield.features.templates import cluster_templates
 from distillshield.progress import SILENT, Progress
@@ -32,14 +33,15 @@ def score_distinct_texts(con: Connection, detectors: list[ContentDetector], prog
     execute(con, sql.TEXT_KEYS)
     n_texts = int(query_scalar(con, "SELECT count(*) FROM texts"))
     task = progress.task("Scoring prompt content", total=n_texts)
-    query = "SELECT text_key, system_prompt, user_prompt FROM texts"
+    query = "SELECT text_key, system_prompt, user_prompt, context FROM texts"
     as_engine(con).map_batches(query, TextScorer(detectors), "content_scores", _TEXT_BATCH, task.advance)
     task.close()
     return n_texts
 
 
 class TextScorer:
-    """Batch of ``text_key, system_prompt, user_prompt`` to ``text_key`` and one score column per detector.
+    """Batch of ``text_key, system_prompt, user_prompt[, context]`` to ``text_key`` and one score column per
+    detector, each request scored by all its client-written turns (``features.content.turns``).
 
     A class rather than a closure so that Spark can ship it to its executors.
     """
@@ -48,12 +50,27 @@ class TextScorer:
         self.detectors = detectors
 
     def __call__(self, batch: pa.RecordBatch) -> pa.RecordBatch:
-        system = [s or "" for s in batch.column("system_prompt").to_pylist()]
-        user = [u or "" for u in batch.column("user_prompt").to_pylist()]
-        scores = [pa.array(d.score_texts(system, user), type=pa.float64()) for d in self.detectors]
+        requests = batch_turns(batch)
+        scores = [pa.array(d.score_requests(requests), type=pa.float64()) for d in self.detectors]
         return pa.RecordBatch.from_arrays(
             [batch.column("text_key"), *scores], names=["text_key"] + [d.name for d in self.detectors]
         )
+
+
+def batch_turns(batch: pa.RecordBatch) -> list[tuple[Turn, ...]]:
+    """Each row's client-written turns; ``context`` (see ``sql.TEXT_KEYS``) holds the stored messages and extra."""
+    system = [s or "" for s in batch.column("system_prompt").to_pylist()]
+    user = [u or "" for u in batch.column("user_prompt").to_pylist()]
+    names = batch.schema.names
+    context = batch.column("context").to_pylist() if "context" in names else [None] * len(user)
+    return [_turns(s, u, c) for s, u, c in zip(system, user, context, strict=True)]
+
+
+def _turns(system: str, user: str, context: str | None) -> tuple[Turn, ...]:
+    if not context:
+        return pair_turns(system, user)
+    messages, _, extra = context.partition("\n")
+    return request_turns(system, user, messages or None, extra or None)
 
 
 def build_templates(con: Connection, settings: Settings) -> None:

@@ -24,11 +24,28 @@ CASE
 END
 """
 
-TEXT_KEYS = """
+#: The turns a request carries beyond its system text and last user text, as stored JSON: earlier user
+#: turns, list-of-parts contents (``input_text`` and other part types) and tool descriptions in ``extra``.
+#: NULL for the common request (string system and one user turn), which its two texts already describe.
+#: The content detectors read these turns (``features.content.turns``), so they are part of what a score
+#: is keyed on. ``LIKE`` rather than JSON functions: the same SQL runs on DuckDB and Spark, and a false
+#: match only costs one more distinct text.
+_CONTEXT = """CASE WHEN {q}n_user_turns > 1 OR {q}messages LIKE '%"type"%' OR {q}extra LIKE '%"tools"%'
+  THEN coalesce({q}messages, '') || chr(10) || coalesce({q}extra, '') END"""
+
+
+def content_key(alias: str = "") -> str:
+    """SQL for a request's content-score key: its system text, last user text and other client turns."""
+    q = f"{alias}." if alias else ""
+    return f"hash({q}system_prompt, {q}user_prompt, coalesce({_CONTEXT.format(q=q)}, ''))"
+
+
+TEXT_KEYS = f"""
 CREATE OR REPLACE TABLE texts AS
-SELECT hash(system_prompt, user_prompt) AS text_key,
+SELECT {content_key()} AS text_key,
        any_value(system_prompt) AS system_prompt,
-       any_value(user_prompt) AS user_prompt
+       any_value(user_prompt) AS user_prompt,
+       any_value({_CONTEXT.format(q="")}) AS context
 FROM requests GROUP BY 1
 """
 
@@ -272,7 +289,7 @@ peak AS (
 ),
 content AS (
   SELECT q.account_id{{content_aggregates}}
-  FROM requests q JOIN content_scores s ON s.text_key = hash(q.system_prompt, q.user_prompt)
+  FROM requests q JOIN content_scores s ON s.text_key = {content_key("q")}
   GROUP BY q.account_id
 ),
 tmpl AS (

@@ -33,6 +33,7 @@ from distillshield.detect.engine import own_signals
 from distillshield.detect.scorers.base import AccountScorer
 from distillshield.detect.verdict import corroborate
 from distillshield.features.content.base import ContentDetector
+from distillshield.features.content.turns import Turn, pair_turns, scan_turns
 from distillshield.features.frame import AccountFrame
 from distillshield.features.sql import CAPABILITY_PATTERNS
 from distillshield.records import Signal
@@ -262,17 +263,23 @@ class OnlineScorer:
             log.warning("online scoring has no value for %s: scored as 0 (batch-only)", ", ".join(self.unknown))
         # Content scores of recent distinct texts: retries, and apps sending one prompt many times,
         # are scored once. Content detectors are pure functions of the text, so a hit is exact.
-        self._cache: OrderedDict[tuple[str, str], dict[str, float]] = OrderedDict()
+        self._cache: OrderedDict[tuple[Turn, ...], dict[str, float]] = OrderedDict()
 
-    def content(self, system: str, user: str) -> dict[str, float]:
-        return self.content_many([system], [user])[0]
+    def content(
+        self, system: str, user: str, messages: str | None = None, extra: str | None = None
+    ) -> dict[str, float]:
+        """Scores of one request: its system text and last user turn, and (when given, as stored JSON) the
+        other client-written turns in ``messages`` and ``extra``, read as the scan reads them."""
+        return self.content_many([system], [user], [scan_turns(system, user, messages, extra)])[0]
 
-    def content_many(self, system: Sequence[str], user: Sequence[str]) -> list[dict[str, float]]:
-        keys = list(zip(system, user, strict=True))
+    def content_many(
+        self, system: Sequence[str], user: Sequence[str], turns: Sequence[tuple[Turn, ...]] | None = None
+    ) -> list[dict[str, float]]:
+        keys = list(turns) if turns is not None else [pair_turns(s, u) for s, u in zip(system, user, strict=True)]
         found = {k: hit for k in keys if (hit := self._cache.get(k)) is not None}
         missing = [k for k in dict.fromkeys(keys) if k not in found]
         if missing:
-            scored = self._score_texts([s for s, _ in missing], [u for _, u in missing])
+            scored = self._score_requests(missing)
             for key, scores in zip(missing, scored, strict=True):
                 found[key] = scores
                 self._remember(key, scores)
@@ -280,14 +287,14 @@ class OnlineScorer:
             self._cache.move_to_end(key)
         return [found[k] for k in keys]
 
-    def _remember(self, key: tuple[str, str], scores: dict[str, float]) -> None:
+    def _remember(self, key: tuple[Turn, ...], scores: dict[str, float]) -> None:
         self._cache[key] = scores
         if len(self._cache) > self.cache_size:
             self._cache.popitem(last=False)
 
-    def _score_texts(self, system: Sequence[str], user: Sequence[str]) -> list[dict[str, float]]:
-        columns = {d.name: d.score_texts(system, user) for d in self.detectors}
-        return [{name: float(scores[i]) for name, scores in columns.items()} for i in range(len(user))]
+    def _score_requests(self, requests: Sequence[tuple[Turn, ...]]) -> list[dict[str, float]]:
+        columns = {d.name: d.score_requests(requests) for d in self.detectors}
+        return [{name: float(scores[i]) for name, scores in columns.items()} for i in range(len(requests))]
 
     def score(self, account_id: str, snap: Snapshot, obs: Observation) -> Score:
         return self.score_many([account_id], [snap], [obs])[0]

@@ -26,6 +26,7 @@ from distillshield.detect import ExternalEvidence, detect
 from distillshield.detect.rules import Rule
 from distillshield.features import compute_features, sql
 from distillshield.features.content.base import ContentDetector
+from distillshield.features.pipeline import TextScorer
 from distillshield.ingest import IngestStats
 from distillshield.ingest.quarantine import QuarantineWriter
 from distillshield.orgs import KnownOrganisations
@@ -95,12 +96,7 @@ def score_new_texts(con: duckdb.DuckDBPyConnection, detectors: list[ContentDetec
 
 
 def _score(batch: pa.RecordBatch, detectors: list[ContentDetector]) -> pa.RecordBatch:
-    system = [s or "" for s in batch.column("system_prompt").to_pylist()]
-    user = [u or "" for u in batch.column("user_prompt").to_pylist()]
-    scores = [pa.array(d.score_texts(system, user), type=pa.float64()) for d in detectors]
-    return pa.RecordBatch.from_arrays(
-        [batch.column("text_key"), *scores], names=["text_key"] + [d.name for d in detectors]
-    )
+    return TextScorer(detectors)(batch)
 
 
 def _ensure_cache(con: duckdb.DuckDBPyConnection, detectors: list[ContentDetector]) -> None:

@@ -16,7 +16,7 @@ from typing import Any
 from distillshield.db import query_arrow
 from distillshield.detect.rules.schema import FIELDS, OPERATORS, Rule
 from distillshield.engines import Connection
-from distillshield.features.sql import NETWORK
+from distillshield.features.sql import NETWORK, content_key
 from distillshield.records import Signal
 
 #: How a derived field is computed from a request row ``r``; spec fields are read as they are, content
@@ -38,7 +38,7 @@ def _base(rule: Rule) -> str:
     fields = {"account_id", *rule.group_by, *(f.field for f in rule.filters), *([rule.field] if rule.field else [])}
     columns = ", ".join(f'{_DERIVED.get(name, _source(name))} AS "{name}"' for name in sorted(fields))
     scores = any(name not in FIELDS for name in fields)
-    join = " LEFT JOIN content_scores s ON s.text_key = hash(r.system_prompt, r.user_prompt)" if scores else ""
+    join = f" LEFT JOIN content_scores s ON s.text_key = {content_key('r')}" if scores else ""
     return f"SELECT r.ts, {columns} FROM requests r{join}"
 
 

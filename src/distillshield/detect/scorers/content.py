@@ -84,6 +84,8 @@ class ReasoningHarvest(ContentEvidence):
 
     detector: ClassVar[str] = "elicitation"
     reads: ClassVar[tuple[str, ...]] = ("elicitation_hits", "elicitation_share", "n_requests")
+    #: The detector flags 0.0-0.4% of held-out real user turns (bench/RESULTS.md, bench-content), rounded up.
+    p0: ClassVar[float] = 0.01
     description: ClassVar[str] = "requests asking for hidden or reformatted reasoning"
 
 
@@ -120,3 +122,16 @@ class ToolHarvest(ContentEvidence):
     def llr(self, frame: AccountFrame) -> npt.NDArray[np.float64]:
         # A scaffold without tool calls in the answers is a prompt style, not a trace harvest.
         return np.where(frame["tool_call_share"] >= 0.3, super().llr(frame), 0.0)
+
+
+class InstructionHarvest(ContentEvidence):
+    """Many asks to invent, rewrite or diversify instructions or training examples (building a prompt set).
+
+    Self-instruct, Evol-Instruct and Magpie-style pipelines send these by the thousand before any answer is
+    harvested; a person asks for "ten ideas" now and then, which the SPRT's benign rate absorbs.
+    """
+
+    detector: ClassVar[str] = "generation"
+    reads: ClassVar[tuple[str, ...]] = ("generation_hits", "generation_share", "n_requests")
+    cap: ClassVar[float] = 0.8
+    description: ClassVar[str] = "requests asking to invent or mutate instructions or training examples"

@@ -23,7 +23,8 @@ import numpy as np
 import numpy.typing as npt
 
 from distillshield.features.content.base import ContentDetector
-from distillshield.features.content.model import LinearTextModel, ModelStack, load_models, prompt_text
+from distillshield.features.content.model import LinearTextModel, ModelStack, load_models
+from distillshield.features.content.turns import Turn, pair_turns, turn_text
 
 
 def shipped_model_path() -> Path:
@@ -42,8 +43,32 @@ def shipped_stack() -> ModelStack:
 
 def shipped_scores(system: Sequence[str], user: Sequence[str]) -> dict[str, npt.NDArray[np.float64]]:
     """Every shipped detector's scores for each (system, user) pair, by detector name, in one pass."""
-    scores = _CACHE.scores(system, user)
+    return shipped_request_scores([pair_turns(s, u) for s, u in zip(system, user, strict=True)])
+
+
+def shipped_request_scores(requests: Sequence[Sequence[Turn]]) -> dict[str, npt.NDArray[np.float64]]:
+    """Every shipped detector's score for each request (max over its turns), by detector name, in one pass."""
+    scores = _CACHE.scores(requests)
     return {name: np.ascontiguousarray(scores[:, j]) for j, name in enumerate(shipped_stack().names)}
+
+
+def score_turn_requests(stack: ModelStack, requests: Sequence[Sequence[Turn]]) -> npt.NDArray[np.float64]:
+    """(n_requests, n_models): each request's largest turn score, every distinct turn text scored once."""
+    index: dict[str, int] = {}
+    rows: list[int] = []
+    owner: list[int] = []
+    for r, turns in enumerate(requests):
+        for t in turns:
+            rows.append(index.setdefault(turn_text(t.role, t.text), len(index)))
+            owner.append(r)
+    out = np.zeros((len(requests), len(stack.names)), dtype=np.float64)
+    if index:
+        per_turn = stack.score_texts(list(index))[np.asarray(rows, dtype=np.intp)]
+        # Turns come request by request, so each request's turns are one run: a reduceat takes each run's max.
+        owners = np.asarray(owner, dtype=np.intp)
+        starts = np.flatnonzero(np.r_[True, owners[1:] != owners[:-1]])
+        out[owners[starts]] = np.maximum.reduceat(per_turn, starts, axis=0)
+    return out
 
 
 class _ScoreCache:
@@ -51,15 +76,14 @@ class _ScoreCache:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._key: tuple[tuple[str, ...], tuple[str, ...]] | None = None
+        self._key: tuple[tuple[Turn, ...], ...] | None = None
         self._scores = np.zeros((0, 0), dtype=np.float64)
 
-    def scores(self, system: Sequence[str], user: Sequence[str]) -> npt.NDArray[np.float64]:
-        key = (tuple(system), tuple(user))
+    def scores(self, requests: Sequence[Sequence[Turn]]) -> npt.NDArray[np.float64]:
+        key = tuple(tuple(turns) for turns in requests)
         with self._lock:
             if self._key != key:
-                texts = [prompt_text(s, u) for s, u in zip(system, user, strict=True)]
-                self._scores = shipped_stack().score_texts(texts)
+                self._scores = score_turn_requests(shipped_stack(), key)
                 self._key = key
             return self._scores
 
@@ -68,12 +92,17 @@ _CACHE = _ScoreCache()
 
 
 class LearnedDetector(ContentDetector):
-    """Scores with the shipped model named like the detector."""
+    """Scores with the shipped model named like the detector, turn by turn (max over a request's turns)."""
 
     def score_texts(self, system: Sequence[str], user: Sequence[str]) -> npt.NDArray[np.float64]:
         if not len(user):
             return np.zeros(0, dtype=np.float64)
         return shipped_scores(system, user)[self.name]
+
+    def score_requests(self, requests: Sequence[Sequence[Turn]]) -> npt.NDArray[np.float64]:
+        if not len(requests):
+            return np.zeros(0, dtype=np.float64)
+        return shipped_request_scores(requests)[self.name]
 
 
 class ReasoningElicitation(LearnedDetector):
@@ -98,3 +127,9 @@ class AgenticScaffold(LearnedDetector):
     """System prompts that make the model narrate plans and reasoning around tool calls."""
 
     name: ClassVar[str] = "agentic"
+
+
+class GenerationPrompt(LearnedDetector):
+    """Instruction synthesis: asks to invent, rewrite, mutate or diversify instructions or training examples."""
+
+    name: ClassVar[str] = "generation"

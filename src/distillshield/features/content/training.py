@@ -11,6 +11,7 @@ phrasings the model never saw. ``scripts/train_content_model.py`` writes
 from __future__ import annotations
 
 import gzip
+import hashlib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -19,13 +20,15 @@ from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
+import scipy.sparse as sp
 from sklearn.metrics import roc_auc_score
 
 from distillshield.errors import ConfigError
 from distillshield.features.content.hashing import featurize
-from distillshield.features.content.model import LinearTextModel, ModelStack, prompt_text, train_model
+from distillshield.features.content.model import LinearTextModel, ModelStack, train_model
+from distillshield.features.content.turns import turn_text
 
-DETECTORS = ("elicitation", "jailbreak", "grading", "agentic")
+DETECTORS = ("elicitation", "jailbreak", "grading", "agentic", "generation")
 
 
 def shipped_corpus_path() -> Path:
@@ -52,23 +55,68 @@ class Corpus:
 
 
 def load_corpus(path: Path | None = None) -> Corpus:
+    """The shipped corpus as turn rows: what the detectors score (one role-tagged turn each).
+
+    A positive record contributes the turn(s) holding its ask (``ask_in``: ``system``, ``user`` or
+    ``both``), once in its own role and once in the other, so an ask is learned wherever a client puts it;
+    the other turn of a positive record is a plain question and is left out. A negative record
+    contributes each non-empty turn as a negative.
+    """
     path = path or shipped_corpus_path()
-    texts, splits, sources, groups = [], [], [], []
-    labels: dict[str, list[int]] = {d: [] for d in DETECTORS}
+    rows: list[tuple[str, dict[str, int], str, str, str]] = []
     with gzip.open(path, "rt", encoding="utf-8") as f:
         for number, line in enumerate(f, start=1):
             try:
                 record = json.loads(line)
-                texts.append(prompt_text(record["system"], record["user"]))
-                for d in DETECTORS:
-                    labels[d].append(int(record["labels"][d]))
-                splits.append(record["split"])
-                sources.append(record["source"])
-                groups.append(record["group"] if record["source"].startswith("composed") else texts[-1][:64])
-            except (ValueError, KeyError, TypeError) as exc:
+                labels = {d: int(record["labels"].get(d, 0)) for d in DETECTORS}
+                source, split = str(record["source"]), str(record["split"])
+                group = str(record["group"]) if source.startswith("composed") else ""
+                for text in record_turn_texts(record["system"], record["user"], any(labels.values()), record):
+                    rows.append((text, labels, split, source, group or text[:64]))
+            except (ValueError, KeyError, TypeError, AttributeError) as exc:
                 raise ConfigError(f"{path}:{number}: bad corpus record ({exc})") from exc
+    return corpus_of(rows)
+
+
+def record_turn_texts(system: str, user: str, positive: bool, record: dict[str, object] | None = None) -> list[str]:
+    """The role-tagged turn texts one labelled (system, user) record trains on (see :func:`load_corpus`)."""
+    if not positive:
+        return [turn_text(role, t) for role, t in (("system", system), ("user", user)) if t.strip()]
+    ask_in = str((record or {}).get("ask_in") or ("system" if system.strip() and not user.strip() else "user"))
+    labels = (record or {}).get("labels")
+    elicit = isinstance(labels, dict) and bool(labels.get("elicitation"))
+    asks = [(r, t) for r, t in (("system", system), ("user", user)) if ask_in in (r, "both") and t.strip()]
+    return [turn_text(copy, t) for r, t in asks for copy in copy_roles(r, elicit)]
+
+
+def copy_roles(role: str, elicitation: bool) -> tuple[str, ...]:
+    """The roles a training ask is shown in: both, except a system-turn reasoning style stays a system turn.
+
+    Why the exception: "think step by step and justify your steps" as an operator's system turn is how
+    Orca-style and reasoning-distillation pipelines harvest traces, while the same words from a user are a
+    student's or a benchmark harness's everyday ask (the corpus's benign twins), which must stay benign.
+    """
+    return ("system",) if role == "system" and elicitation else ("system", "user")
+
+
+def corpus_of(rows: Sequence[tuple[str, dict[str, int], str, str, str]]) -> Corpus:
+    """A corpus from (turn text, labels, split, source, group) rows."""
     return Corpus(
-        tuple(texts), {d: np.array(v) for d, v in labels.items()}, np.array(splits), tuple(sources), tuple(groups)
+        tuple(r[0] for r in rows),
+        {d: np.array([r[1].get(d, 0) for r in rows], dtype=np.int64) for d in DETECTORS},
+        np.array([r[2] for r in rows]),
+        tuple(r[3] for r in rows),
+        tuple(r[4] for r in rows),
+    )
+
+
+def concat(*parts: Corpus) -> Corpus:
+    return Corpus(
+        tuple(t for p in parts for t in p.texts),
+        {d: np.concatenate([p.labels[d] for p in parts]) for d in DETECTORS},
+        np.concatenate([p.splits for p in parts]),
+        tuple(s for p in parts for s in p.sources),
+        tuple(g for p in parts for g in p.groups),
     )
 
 
@@ -77,6 +125,14 @@ def train_all(corpus: Corpus, detectors: Sequence[str] = DETECTORS) -> list[Line
     train = corpus.subset("train")
     features = featurize(train.texts)
     return [train_model(d, features, train.labels[d], train.groups) for d in detectors]
+
+
+def train_rows(
+    corpus: Corpus, features: sp.csr_matrix, rows: npt.NDArray[np.intp], detectors: Sequence[str]
+) -> list[LinearTextModel]:
+    """One model per detector on the given rows of an already featurised corpus (the bench's folds)."""
+    groups = [corpus.groups[i] for i in rows]
+    return [train_model(d, features[rows], corpus.labels[d][rows], groups) for d in detectors]
 
 
 def evaluate(models: Sequence[LinearTextModel], corpus: Corpus, threshold: float = 0.5) -> dict[str, dict[str, float]]:
@@ -110,3 +166,20 @@ def expected_calibration_error(p: npt.NDArray[np.float64], y: npt.NDArray[np.int
         if mask.any():
             total += mask.sum() * abs(float(y[mask].mean()) - float(p[mask].mean()))
     return total / len(p)
+
+
+def shipped_training_corpus(external: Path | None) -> tuple[Corpus, str]:
+    """What the shipped model trains on, and a digest of it: the shipped corpus, plus the real sets when
+    ``external`` holds them (``features.content.real``; held-out ShareGPT conversations excluded)."""
+    from distillshield.features.content import real  # build time only: reads the shared external data
+
+    parts = [load_corpus()]
+    if external is not None and (external / real.REAL_DIR).is_dir():
+        parts += [real.attack_corpus(external), real.sharegpt_corpus(external).subset("train")]
+    corpus = concat(*parts) if len(parts) > 1 else parts[0]
+    digest = hashlib.sha256()
+    for text, split in zip(corpus.texts, corpus.splits, strict=True):
+        digest.update(f"{split}\0{text}\0".encode())
+    for d in DETECTORS:
+        digest.update(corpus.labels[d].tobytes())
+    return corpus, digest.hexdigest()
