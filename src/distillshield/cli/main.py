@@ -11,6 +11,7 @@ from distillshield.cli import (
     console,
     evaluate,
     evidence,
+    frontier,
     intel,
     keys,
     posture,
@@ -34,6 +35,7 @@ app = typer.Typer(
 )
 app.command("scan")(scan.command)
 app.command("simulate")(simulate.command)
+app.command("frontier")(frontier.command)
 app.command("evaluate")(evaluate.command)
 app.command("replay")(replay.command)
 app.add_typer(rules.app, name="rules")
