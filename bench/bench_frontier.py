@@ -35,35 +35,40 @@ def main() -> None:
     parser.add_argument("--campaign-scale", type=float, default=0.25)
     args = parser.parse_args()
     world = World(args.campaign, args.days, 0.03, args.campaign_scale)
+    name = "frontier" if args.campaign == "low_slow_cover" else f"frontier-{args.campaign}"
     start = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp)
         run = run_frontier(
             out, world, axes=args.axes.split(","), seeds=[int(s) for s in args.seeds.split(",")], steps=args.steps
         )
-        shutil.copy(out / "frontier.png", HERE / "frontier.png")
-        html = (out / "frontier.html").read_text(encoding="utf-8").replace("frontier.png", "frontier.png")
-        (HERE / "frontier.html").write_text(html, encoding="utf-8")
+        shutil.copy(out / "frontier.png", HERE / f"{name}.png")
+        html = (out / "frontier.html").read_text(encoding="utf-8").replace("frontier.png", f"{name}.png")
+        (HERE / f"{name}.html").write_text(html, encoding="utf-8")
         summary = json.loads((out / "frontier.json").read_text(encoding="utf-8"))["summary"]
     wall = time.perf_counter() - start
     ratios = ", ".join(
-        f"{axis} {row['ratio_vs_rate_limit']:.3f}" for axis, row in summary.items() if row.get("ratio_vs_rate_limit")
+        f"{axis} {row['ratio_vs_rate_limit']:.3f}"
+        for axis, row in summary.items()
+        if row.get("ratio_vs_rate_limit") is not None
     )
     body = (
-        "## The attacker's bill: largest undetected harvest per knob (issue 20)\n\n"
+        f"## The attacker's bill: largest undetected harvest per knob, `{args.campaign}` (issue 20)\n\n"
         f"`python bench/bench_frontier.py --campaign {args.campaign} --axes {args.axes} --seeds {args.seeds} "
         f"--steps {args.steps} --days {args.days} --campaign-scale {args.campaign_scale}`: campaign "
         f"`{args.campaign}` must stay undetected for {args.days:g} days; bisection with {args.steps} steps per "
         f"axis after probing both ends; {run.scans} scans, {wall:.0f} s wall on {machine()}. Harvest = useful "
         "reasoning tokens per day (mean [min-max] over seeds); capped = the strongest setting searched stayed "
         "unseen. Judges: distillshield (any campaign account judged distiller), rate_limit (200 requests per "
-        "account per UTC day), content (a content scorer's signal in any campaign account's reasons).\n\n"
+        "account per UTC day), content (a content scorer's signal in any campaign account's reasons); "
+        "benign flagged = mean share of the probe worlds' benign accounts that judge flags (its false-positive "
+        "price). Joint axes stack disguises (docs/frontier.md).\n\n"
         + markdown(summary)
         + f"\nRatio undetected harvest with distillshield / with rate limits only, per axis: {ratios}.\n\n"
-        + "![frontier](frontier.png) (page: bench/frontier.html)\n\n"
+        + f"![frontier]({name}.png) (page: bench/{name}.html)\n\n"
         + f"Limits: {LIMITS}\n"
     )
-    write_block("frontier-benchmark", body)
+    write_block(name.replace("frontier", "frontier-benchmark", 1), body)
     print(json.dumps(summary, indent=2))
 
 

@@ -26,6 +26,7 @@ def test_small_frontier_has_not_regressed_and_writes_its_report(tmp_path: Path) 
     assert ours["per_day"] <= 2 * REFERENCE["per_day"], f"undetected harvest doubled: {ours} vs {REFERENCE}"
     assert ours["per_day"] < limit["per_day"], "distillshield must hold the harvest below a rate limit alone"
     assert ours["value"] is None or ours["per_day"] > 0
+    assert 0 <= ours["benign_flagged"] <= 0.05, "the probe world's benign background is mostly left alone"
     page = (tmp_path / "frontier.html").read_text(encoding="utf-8")
     assert "Limits of this measurement" in page and (tmp_path / "frontier.png").stat().st_size > 5_000
     assert data["summary"]["rate"]["ratio_vs_rate_limit"] < 1

@@ -54,6 +54,7 @@ class Probe:
     per_day: float  # useful reasoning tokens harvested per day
     per_dollar: float  # useful reasoning tokens per dollar the attacker spent
     detected: dict[str, bool] = field(default_factory=dict)
+    benign_flagged: dict[str, float] = field(default_factory=dict)  # share of background accounts each judge flags
 
 
 @cache
@@ -77,9 +78,11 @@ class Prober:
         probe = self._simulated(knobs, seed)
         if judge not in probe.detected:
             if judge == "rate_limit":
-                probe.detected[judge] = self._over_limit(self._dir(knobs, seed))
+                probe.detected[judge], probe.benign_flagged[judge] = self._over_limit(self._dir(knobs, seed))
             else:
-                probe.detected.update(self._scan(self._dir(knobs, seed)))
+                found, flagged = self._scan(self._dir(knobs, seed))
+                probe.detected.update(found)
+                probe.benign_flagged.update(flagged)
         return probe
 
     def _dir(self, knobs: CampaignKnobs, seed: int) -> Path:
@@ -108,28 +111,33 @@ class Prober:
         self._cache[key] = probe
         return probe
 
-    def _over_limit(self, out: Path) -> bool:
+    def _over_limit(self, out: Path) -> tuple[bool, float]:
         per_day: Counter[tuple[str, int]] = Counter()
-        campaign = _campaign_accounts(out)
         for record in _records(out):
-            if record["account_id"] in campaign:
-                per_day[(record["account_id"], int(_seconds(record["ts"]) // 86_400))] += 1
-        return any(n > self.world.rate_limit_per_day for n in per_day.values())
+            per_day[(record["account_id"], int(_seconds(record["ts"]) // 86_400))] += 1
+        over = {account for (account, _), n in per_day.items() if n > self.world.rate_limit_per_day}
+        campaign, everyone = _campaign_accounts(out), {account for account, _ in per_day}
+        return bool(over & campaign), _share(over - campaign, everyone - campaign)
 
-    def _scan(self, out: Path) -> dict[str, bool]:
+    def _scan(self, out: Path) -> tuple[dict[str, bool], dict[str, float]]:
         run_scan([out / "traffic.jsonl.gz"], out / "scan", html=False)
         self.scans += 1
-        campaign = _campaign_accounts(out)
-        signals = content_signals()
-        distiller = content = False
+        campaign, signals = _campaign_accounts(out), content_signals()
+        distiller, content, benign = set(), set(), set()
         with (out / "scan" / "accounts.csv").open(newline="", encoding="utf-8") as f:
             for row in csv.DictReader(f):
-                if row["account_id"] not in campaign:
-                    continue
-                distiller |= row["verdict"] == "distiller"
-                named = {part.split("=", 1)[0].strip() for part in row["reasons"].split(";")}
-                content |= bool(named & signals)
-        return {"distillshield": distiller, "content": content}
+                account = row["account_id"]
+                benign |= {account} - campaign
+                if row["verdict"] == "distiller":
+                    distiller.add(account)
+                if {part.split("=", 1)[0].strip() for part in row["reasons"].split(";")} & signals:
+                    content.add(account)
+        found = {"distillshield": bool(distiller & campaign), "content": bool(content & campaign)}
+        return found, {"distillshield": _share(distiller & benign, benign), "content": _share(content & benign, benign)}
+
+
+def _share(part: set[str], whole: set[str]) -> float:
+    return len(part) / len(whole) if whole else 0.0
 
 
 def _campaign_accounts(out: Path) -> set[str]:

@@ -33,7 +33,8 @@ def markdown(summary: dict[str, Any]) -> str:
                 continue
             s = row[judge]["per_day"]
             capped = " (capped)" if row[judge]["capped"] else ""
-            cells.append(f"{_fmt(s['mean'])} [{_fmt(s['min'])}-{_fmt(s['max'])}]{capped}")
+            fpr = f"; benign flagged {100 * row[judge]['benign_flagged']:.1f}%"
+            cells.append(f"{_fmt(s['mean'])} [{_fmt(s['min'])}-{_fmt(s['max'])}]{capped}{fpr}")
         dollar = _fmt(row["distillshield"]["per_dollar"]["mean"]) if "distillshield" in row else "-"
         ratio = row.get("ratio_vs_rate_limit")
         lines.append(f"| {axis} | " + " | ".join(cells) + f" | {dollar} | {'-' if ratio is None else f'{ratio:.2f}'} |")

@@ -79,6 +79,7 @@ def summarise(points: Sequence[Frontier]) -> dict[str, Any]:
                 "per_day": _stats([p.per_day for p in mine]),
                 "per_dollar": _stats([p.per_dollar for p in mine]),
                 "capped": sum(p.capped for p in mine),
+                "benign_flagged": statistics.fmean(p.benign_flagged for p in mine),
                 "caught_at_weakest": sum(p.value is None for p in mine),
                 "values": [p.value for p in mine],
             }

@@ -63,6 +63,7 @@ class Frontier:
     per_day: float
     per_dollar: float
     probes: int
+    benign_flagged: float  # mean share of background (benign) accounts this judge flagged in the probes
 
     def as_dict(self) -> dict[str, Any]:
         return {f: getattr(self, f) for f in self.__dataclass_fields__}
@@ -85,20 +86,24 @@ def _mid(axis: Axis, a: float, b: float) -> float:
 def search(prober: Prober, axis: Axis, judge: str, seed: int, steps: int) -> Frontier:
     """Bisect ``axis`` for ``judge``: the best-harvest setting that stays undetected."""
     best, worst = (axis.high, axis.low) if axis.upward else (axis.low, axis.high)
-    count = 0
+    flagged: list[float] = []
 
     def caught(value: float) -> tuple[bool, Probe]:
-        nonlocal count
-        count += 1
         probe = prober.judge(_at(axis, value), seed, judge)
+        flagged.append(probe.benign_flagged.get(judge, 0.0))
         return probe.detected[judge], probe
+
+    def point(value: float | None, capped: bool, probe: Probe | None) -> Frontier:
+        per_day, per_dollar = (probe.per_day, probe.per_dollar) if probe else (0.0, 0.0)
+        fpr = sum(flagged) / len(flagged)
+        return Frontier(axis.name, judge, seed, value, capped, per_day, per_dollar, len(flagged), fpr)
 
     hit, probe = caught(best)
     if not hit:
-        return Frontier(axis.name, judge, seed, best, True, probe.per_day, probe.per_dollar, count)
+        return point(best, True, probe)
     hit, probe = caught(worst)
     if hit:
-        return Frontier(axis.name, judge, seed, None, False, 0.0, 0.0, count)
+        return point(None, False, None)
     safe, safe_probe, unsafe = worst, probe, best
     for _ in range(steps):
         value = _mid(axis, safe, unsafe)
@@ -107,4 +112,4 @@ def search(prober: Prober, axis: Axis, judge: str, seed: int, steps: int) -> Fro
             unsafe = value
         else:
             safe, safe_probe = value, probe
-    return Frontier(axis.name, judge, seed, safe, False, safe_probe.per_day, safe_probe.per_dollar, count)
+    return point(safe, False, safe_probe)
