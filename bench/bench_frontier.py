@@ -64,7 +64,8 @@ def main() -> None:
         "benign flagged = mean share of the probe worlds' benign accounts that judge flags (its false-positive "
         "price). Joint axes stack disguises (docs/frontier.md).\n\n"
         + markdown(summary)
-        + f"\nRatio undetected harvest with distillshield / with rate limits only, per axis: {ratios}.\n\n"
+        + f"\nRatio undetected harvest with distillshield / with rate limits only, per axis: {ratios} "
+        "(where the rate limit's frontier is capped, the ratio is an upper bound).\n\n"
         + f"![frontier]({name}.png) (page: bench/{name}.html)\n\n"
         + f"Limits: {LIMITS}\n"
     )
