@@ -43,6 +43,7 @@ def main() -> None:
             out, world, axes=args.axes.split(","), seeds=[int(s) for s in args.seeds.split(",")], steps=args.steps
         )
         shutil.copy(out / "frontier.png", HERE / f"{name}.png")
+        shutil.copy(out / "frontier.json", HERE / f"{name}.json")
         html = (out / "frontier.html").read_text(encoding="utf-8").replace("frontier.png", f"{name}.png")
         (HERE / f"{name}.html").write_text(html, encoding="utf-8")
         summary = json.loads((out / "frontier.json").read_text(encoding="utf-8"))["summary"]
