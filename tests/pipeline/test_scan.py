@@ -118,6 +118,6 @@ def test_reused_database_is_idempotent(tmp_path: Path) -> None:
 
 
 def test_help_has_an_example() -> None:
-    for command in ("scan", "simulate", "evaluate"):
+    for command in ("scan", "simulate", "evaluate", "frontier"):
         res = runner.invoke(app, [command, "--help"])
         assert res.exit_code == 0 and "Example" in res.output, command

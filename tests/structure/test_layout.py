@@ -22,6 +22,7 @@ STAGES = (
     "evidence",
     "evaluate",
     "simulate",
+    "frontier",
 )
 ROOT_MODULES = {
     "errors",
@@ -39,7 +40,8 @@ ROOT_MODULES = {
 }
 #: Exceptions with a reason: the simulator checks its own records with ingest's validator; watch reuses
 #: the batch job's output step (pipeline.write_outputs) so that its files equal scan's.
-ALLOWED = {("simulate", "ingest"), ("watch", "pipeline")}
+#: The frontier runs the real batch job (pipeline.run_scan) on each probe.
+ALLOWED = {("simulate", "ingest"), ("watch", "pipeline"), ("frontier", "pipeline")}
 PUBLIC = ["distillshield", *(f"distillshield.{stage}" for stage in STAGES if (PACKAGE / stage).is_dir())]
 
 

@@ -11,6 +11,7 @@ from distillshield.cli import (
     console,
     evaluate,
     evidence,
+    frontier,
     intel,
     keys,
     mapping,
@@ -35,6 +36,7 @@ app = typer.Typer(
 )
 app.command("scan")(scan.command)
 app.command("simulate")(simulate.command)
+app.command("frontier")(frontier.command)
 app.command("evaluate")(evaluate.command)
 app.command("replay")(replay.command)
 app.add_typer(rules.app, name="rules")

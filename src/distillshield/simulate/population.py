@@ -51,6 +51,9 @@ class Account:
     render: Callable[[Account, float, random.Random], dict[str, Any]]
     keys: list[str] = field(default_factory=list)
     state: dict[str, Any] = field(default_factory=dict)
+    # Accounts added after the classic archetypes draw their text from their own stream, so adding them
+    # leaves the classic archetypes' records as they were for the same seed.
+    rnd: random.Random | None = None
 
 
 @dataclass
@@ -72,9 +75,14 @@ class Events:
 class Infra:
     """Deterministic address, card and id factories for one simulation."""
 
-    def __init__(self, rnd: random.Random) -> None:
+    def __init__(self, rnd: random.Random, used_nets: set[str] | None = None) -> None:
         self.rnd = rnd
-        self._used_nets: set[str] = set()
+        self._used_nets: set[str] = set() if used_nets is None else used_nets
+        self.shared: dict[str, Any] = {}  # facts one population leaves for another (framing copies a prompt)
+
+    def fork(self, rnd: random.Random) -> Infra:
+        """A factory on its own random stream that still never hands out a network this one did."""
+        return Infra(rnd, self._used_nets)
 
     def hexid(self, prefix: str, n: int = 12) -> str:
         return prefix + "".join(self.rnd.choice("0123456789abcdef") for _ in range(n))

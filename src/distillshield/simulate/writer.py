@@ -25,7 +25,7 @@ NO_EVASION = Evasion()
 _CHUNK = 20_000
 
 
-def merge(populations: Sequence[tuple[list[Account], Events]]) -> tuple[list[Account], Events]:
+def merge(populations: Sequence[tuple[list[Account], Events]], window: float = WINDOW) -> tuple[list[Account], Events]:
     """All accounts in one list and all events re-indexed into it, sorted by time (stable, so deterministic)."""
     accounts: list[Account] = []
     blocks = []
@@ -33,7 +33,7 @@ def merge(populations: Sequence[tuple[list[Account], Events]]) -> tuple[list[Acc
         blocks.append(Events(events.times, events.accounts + len(accounts)))
         accounts += members
     merged = Events.concat(blocks)
-    keep = (merged.times >= 0) & (merged.times < WINDOW)
+    keep = (merged.times >= 0) & (merged.times < window)
     times, owners = merged.times[keep], merged.accounts[keep]
     order = np.argsort(times, kind="stable")
     return accounts, Events(times[order], owners[order])
@@ -53,14 +53,43 @@ def _identity(account: Account, ip: str) -> dict[str, Any]:
     return {k: v for k, v in fields.items() if v is not None}
 
 
-def render(index: int, account: Account, t: float, rnd: random.Random, evasion: Evasion = NO_EVASION) -> bytes:
+def render_record(
+    index: int, account: Account, t: float, rnd: random.Random, evasion: Evasion = NO_EVASION
+) -> dict[str, Any]:
+    rnd = account.rnd or rnd
     body = account.render(account, t, rnd)
-    if evasion.active and account.label == "distiller":
+    # Evasive archetypes carry their own knobs; the classic evasions change only the classic campaigns.
+    if evasion.active and account.label == "distiller" and account.rnd is None:
         body = evade(body, evasion, load_bank(), rnd)
     record = {"request_id": f"req_{index:09d}{rnd.getrandbits(24):06x}", "ts": ts_string(t, rnd.random() < 0.02)}
     record.update(_identity(account, body["ip"]))
     record.update(body)
-    return orjson.dumps(record)
+    return record
+
+
+def render(index: int, account: Account, t: float, rnd: random.Random, evasion: Evasion = NO_EVASION) -> bytes:
+    return orjson.dumps(render_record(index, account, t, rnd, evasion))
+
+
+class Harvest:
+    """What each campaign took away: requests, and tokens of its harvest (non-cover) requests."""
+
+    FIELDS = ("requests", "harvest_requests", "reasoning_tokens", "completion_tokens", "prompt_tokens")
+
+    def __init__(self) -> None:
+        self.by_campaign: dict[str, dict[str, int]] = {}
+
+    def add(self, account: Account, record: dict[str, Any]) -> None:
+        if account.label != "distiller":
+            return
+        entry = self.by_campaign.setdefault(account.campaign_id, dict.fromkeys(self.FIELDS, 0))
+        entry["requests"] += 1
+        # Cover traffic carries neither reasoning nor tool calls; everything else is harvest.
+        if "reasoning_tokens" in record or "tool_calls" in record:
+            entry["harvest_requests"] += 1
+            entry["reasoning_tokens"] += int(record.get("reasoning_tokens", 0))
+            entry["completion_tokens"] += int(record.get("completion_tokens", 0))
+            entry["prompt_tokens"] += int(record.get("prompt_tokens", 0))
 
 
 def write_log(
@@ -70,16 +99,20 @@ def write_log(
     rnd: random.Random,
     task: Task,
     evasion: Evasion = NO_EVASION,
+    harvest: Harvest | None = None,
 ) -> Counter[int]:
     """Write gzip JSON Lines (mtime 0, so a seed gives identical bytes); returns requests per account index."""
     per_account: Counter[int] = Counter()
+    harvest = harvest or Harvest()
     with path.open("wb") as raw, gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0, compresslevel=5) as out:
         for start in range(0, len(events.times), _CHUNK):
             lines = []
             for i in range(start, min(start + _CHUNK, len(events.times))):
                 owner = int(events.accounts[i])
                 per_account[owner] += 1
-                lines.append(render(i, accounts[owner], float(events.times[i]), rnd, evasion))
+                record = render_record(i, accounts[owner], float(events.times[i]), rnd, evasion)
+                harvest.add(accounts[owner], record)
+                lines.append(orjson.dumps(record))
             out.write(b"\n".join(lines) + b"\n")
             task.advance(len(lines))
     return per_account
