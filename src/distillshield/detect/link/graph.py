@@ -26,6 +26,8 @@ from distillshield.detect.link.base import LinkPairs
 
 MIN_EDGE = 0.5
 SPLIT_ABOVE = 30
+#: Leiden parts joined by at least this share of their possible member pairs stay one community.
+KEEP_DENSITY = 0.3
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,6 +146,16 @@ def _split_if_huge(graph: ig.Graph, component: list[int], hubs: set[tuple[int, i
     for a, b in hubs:
         if a in part_of and b in part_of:
             root[find(part_of[a])] = find(part_of[b])
+    # Sign-up cohorts of one campaign are dense groups too, but joined to each other by many edges (the
+    # same instruction block across cohorts); two campaigns or a lab and a vendor by a few bridges.
+    crossing: dict[tuple[int, int], int] = defaultdict(int)
+    for edge in sub.es:
+        pa, pb = part_of[component[edge.source]], part_of[component[edge.target]]
+        if pa != pb:
+            crossing[(min(pa, pb), max(pa, pb))] += 1
+    for (pa, pb), n in crossing.items():
+        if n >= KEEP_DENSITY * len(parts[pa]) * len(parts[pb]):
+            root[find(pa)] = find(pb)
     merged: dict[int, list[int]] = defaultdict(list)
     for k, part in enumerate(parts):
         merged[find(k)] += [component[i] for i in part]
