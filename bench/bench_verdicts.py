@@ -148,7 +148,8 @@ def main() -> None:
 (tuned on: the simulator was written beside the detector), blind generator (`bench/blindgen`, written from the
 public spec and reports only, never tuned on) seeds {", ".join(map(str, args.blind_seeds))}. Development used
 simulator seeds 3 and 41-43 and blind seeds 100 and 201-203; none is reported. The simulator runs with
-`--archetypes all` (issue 15's hard negatives and evasive campaigns beside the classic world). Mean over seeds (min–max). FPR is the share of
+`--archetypes all` (issue 15's hard negatives and evasive campaigns beside the classic world).
+Mean over seeds (min–max). FPR is the share of
 benign accounts judged `distiller`; the `suspicious` column counts `suspicious` too (watch-listed, not acted on
 by the scan). {machine()}; one scan took {min(took):.0f}–{max(took):.0f} s.
 
