@@ -119,7 +119,9 @@ def verify_package(path: Path, trusted: Ed25519PublicKey | None = None) -> Verif
             return _verify(path, zf, trusted)
     except OSError as exc:
         raise UnreadableFileError(f"cannot read: {exc.strerror or exc}", Location(path)) from exc
-    except (zipfile.BadZipFile, ValueError, EOFError) as exc:
+    except (zipfile.BadZipFile, ValueError, EOFError, RuntimeError, NotImplementedError) as exc:
+        # A flipped header bit can claim encryption (RuntimeError) or an unsupported feature
+        # (NotImplementedError): the archive is damaged, not the verifier.
         return Verification(path, (Problem("archive", "damaged", f"not a readable zip archive ({exc})"),))
 
 
