@@ -30,13 +30,14 @@ from distillshield.detect.verdict import (
     corroborate,
     families_note,
     noisy_or,
+    note,
     strong_families,
     verdict_for,
 )
 from distillshield.engines import Connection
 from distillshield.features.frame import AccountFrame
 from distillshield.progress import SILENT, Progress
-from distillshield.records import FAMILIES, META_FAMILY, Campaign, Signal, Verdict
+from distillshield.records import FAMILIES, Campaign, Signal, Verdict
 from distillshield.settings import Settings
 
 CAMPAIGN_SOURCE = "detect.engine.campaign"
@@ -195,17 +196,11 @@ def organisation_view(signals: list[Signal], community: Community, established_s
     if established_share < 0.75 or round_robin or firm < 0.5 * max(sum(pairs.values()), 1):
         return signals
     kept = [s for s in signals if s.family != "coordination"]
-    note = Signal(
-        CAMPAIGN_SOURCE,
-        "organisation",
-        established_share,
-        0.0,
-        observed=False,
-        detail=f"{established_share:.0%} of members established, held together by shared card or network, no "
-        "load-balanced stream: looks like one organisation, so coordination evidence is set aside",
-        family=META_FAMILY,
+    why = (
+        f"{established_share:.0%} of members established, held together by shared card or network, no "
+        "load-balanced stream: looks like one organisation, so coordination evidence is set aside"
     )
-    return [*kept, note]
+    return [*kept, note(CAMPAIGN_SOURCE, "organisation", established_share, why)]
 
 
 def member_family_signals(members: npt.NDArray[np.int64], member_families: Sequence[tuple[str, ...]]) -> list[Signal]:
@@ -309,8 +304,8 @@ def detect(
     )
     _honour_known_accounts(frame, external, own_risk, risk, signals, settings)
     for i, sig in enumerate(signals):
-        if risk[i] >= settings.distiller_threshold and (note := families_note(sig, settings)) is not None:
-            sig.append(note)
+        if risk[i] >= settings.distiller_threshold and (named := families_note(sig, settings)) is not None:
+            sig.append(named)
     verdicts = [
         Verdict(
             a,
@@ -391,31 +386,37 @@ def _honour_known_accounts(
     for i, account_id in enumerate(frame.account_ids):
         unit = external.units.get(account_id)
         if unit is not None:
-            signals[i].append(_note("known_organisation", unit, "member of a known organisation: not linked to it"))
+            signals[i].append(
+                note(CAMPAIGN_SOURCE, "known_organisation", unit, "member of a known organisation: not linked to it")
+            )
         if account_id in external.protected and risk[i] > own_risk[i]:
             capped = min(risk[i], max(own_risk[i], below_distiller(settings)))
             if capped < risk[i]:
                 risk[i] = capped
                 signals[i].append(
-                    _note("protected", unit or account_id, "links alone never make this account a distiller")
+                    note(
+                        CAMPAIGN_SOURCE,
+                        "protected",
+                        unit or account_id,
+                        "links alone never make this account a distiller",
+                    )
                 )
         if account_id in external.confirmed:
             confirmed_at = external.confirmed[account_id]
             if own_risk[i] <= confirmed_at:
                 risk[i] = min(risk[i], max(0.0, settings.suspicious_threshold - 1e-4))
-                signals[i].append(_note("confirmed_benign", confirmed_at, "an analyst confirmed this account benign"))
+                signals[i].append(
+                    note(CAMPAIGN_SOURCE, "confirmed_benign", confirmed_at, "an analyst confirmed this account benign")
+                )
             else:
                 signals[i].append(
-                    _note(
+                    note(
+                        CAMPAIGN_SOURCE,
                         "confirmed_benign_lapsed",
                         confirmed_at,
                         f"own risk {own_risk[i]:.2f} rose past the confirmed risk",
                     )
                 )
-
-
-def _note(name: str, value: float | str, detail: str) -> Signal:
-    return Signal(CAMPAIGN_SOURCE, name, value, 0.0, observed=False, detail=detail, family=META_FAMILY)
 
 
 def _campaign_records(

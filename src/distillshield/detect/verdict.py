@@ -32,6 +32,11 @@ def noisy_or(weights: Iterable[float]) -> float:
     return 1.0 - keep
 
 
+def note(source: str, name: str, value: float | str, detail: str) -> Signal:
+    """A weightless trace entry saying how a verdict was reached (:data:`META_FAMILY`, listed first in reasons)."""
+    return Signal(source, name, value, 0.0, observed=False, detail=detail, family=META_FAMILY)
+
+
 def risk_of(signals: Sequence[Signal]) -> float:
     return noisy_or(s.weight for s in signals)
 
@@ -73,17 +78,11 @@ def corroborate(signals: Sequence[Signal], settings: Settings) -> tuple[float, l
     if len(strong) >= settings.corroboration_families:
         return risk, list(signals)
     named = ", ".join(strong) or "none"
-    note = Signal(
-        VERDICT_SOURCE,
-        "uncorroborated",
-        named,
-        0.0,
-        observed=False,
-        detail=f"risk {risk:.2f} capped below distiller: strong evidence from {len(strong)} family ({named}), "
-        f"{settings.corroboration_families} needed",
-        family=META_FAMILY,
+    why = (
+        f"risk {risk:.2f} capped below distiller: strong evidence from {len(strong)} family ({named}), "
+        f"{settings.corroboration_families} needed"
     )
-    return min(risk, below_distiller(settings)), [*signals, note]
+    return min(risk, below_distiller(settings)), [*signals, note(VERDICT_SOURCE, "uncorroborated", named, why)]
 
 
 def families_note(signals: Sequence[Signal], settings: Settings) -> Signal | None:
@@ -91,12 +90,4 @@ def families_note(signals: Sequence[Signal], settings: Settings) -> Signal | Non
     strong = strong_families(signals, settings)
     if not strong:
         return None
-    return Signal(
-        VERDICT_SOURCE,
-        "families",
-        "+".join(strong),
-        0.0,
-        observed=False,
-        detail="evidence families with strong evidence",
-        family=META_FAMILY,
-    )
+    return note(VERDICT_SOURCE, "families", "+".join(strong), "evidence families with strong evidence")
