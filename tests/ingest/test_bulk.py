@@ -226,3 +226,25 @@ def test_a_parquet_export_keeps_row_numbers_and_the_decoded_record(tmp_path: Pat
     assert quarantined[0]["raw"] == orjson.dumps({**rows[7], "messages": record(7)["messages"]}).decode()
     texts = con.execute("SELECT user_prompt, source_line FROM requests ORDER BY source_line LIMIT 1").fetchall()
     assert texts == [("hello 0", 1)]
+
+
+def test_a_repeated_key_at_any_depth_is_left_to_the_strict_parser(tmp_path: Path) -> None:
+    """DuckDB keeps both copies of a repeated key; the fallback rejects the line and names the key."""
+    head = '{"request_id":"r","account_id":"a","model":"m","prompt":"p","ts":"2026-05-04T10:00:00Z",'
+    repeated = [
+        head + '"extra":{"k":1,"k":2}}',
+        head + '"extra":{"o":{"k":1,"k":2}}}',
+        head + '"messages":[{"role":"user","content":"x","name":"a","name":"b"}]}',
+    ]
+    for raw in repeated:
+        assert RequestStore(duckdb.connect()).stage_lines([0], [1], [raw], "f.jsonl") == set(), raw
+    path = tmp_path / "log.jsonl"
+    path.write_text("\n".join(repeated) + "\n")
+    _, _, quarantined = run([path], tmp_path)
+    assert [(q["field"], q["reason"].split(" in ")[0]) for q in quarantined] == [
+        ("k", "duplicate key 'k'"),
+        ("k", "duplicate key 'k'"),
+        ("name", "duplicate key 'name'"),
+    ]
+    plain = head + '"extra":{"k":1,"j":[1,2]},"messages":[{"role":"user","content":"x"}]}'
+    assert RequestStore(duckdb.connect()).stage_lines([0], [1], [plain], "f.jsonl") == {0}

@@ -104,14 +104,17 @@ def _timestamp_ok(value: str) -> str:
 
 #: Messages the bulk path takes: objects, each with a string role and a string or null content. JSON path
 #: wildcards skip elements that lack the key, so equal lengths prove that every message has both; and as many
-#: ``"role":`` and ``"content":`` in DuckDB's compact text as messages prove neither key repeats (a repeated
-#: key would be read differently by different parsers; the fallback names it).
+#: ``"role":`` and ``"content":`` in DuckDB's compact text as messages, and twice as many ``":`` in all, prove
+#: that neither repeats and that no message has another key (a repeated key would be read differently by
+#: different parsers, and DuckDB keeps both copies; the fallback checks messages with more keys and names a
+#: repeated one).
 _MESSAGES_OK = """(
   list_has_all(['OBJECT'], element_types) AND list_has_all(['VARCHAR'], role_types)
   AND list_has_all(['VARCHAR', 'NULL'], content_types)
   AND len(role_types) = len(element_types) AND len(content_types) = len(element_types)
   AND len(regexp_extract_all(messages, '"content":')) = len(element_types)
-  AND len(regexp_extract_all(messages, '"role":')) = len(element_types))"""
+  AND len(regexp_extract_all(messages, '"role":')) = len(element_types)
+  AND len(regexp_extract_all(messages, '":')) = 2 * len(element_types))"""
 #: One parse of the messages array per list: element, role and content types, then roles and contents.
 _MESSAGE_LISTS = """
   json_type(messages, '$[*]') AS element_types, json_type(messages, '$[*].role') AS role_types,
@@ -138,6 +141,16 @@ WHERE types[1] = 'OBJECT'
 """
 
 
+def _flat_distinct_keys(text: str) -> str:
+    """As many ``":`` in DuckDB's compact text of an object as distinct keys: no key repeats at any depth.
+
+    DuckDB keeps both copies of a repeated key, where the fallback rejects the line; nested objects (and a
+    ``":`` inside a string) make the count larger, so those take the fallback too, which checks them.
+    """
+    # TRY: the conjunction is not short-circuited, so this also meets texts that are not objects.
+    return f"coalesce(len(regexp_extract_all({text}, '\":')) = len(list_distinct(TRY(json_keys({text})))), false)"
+
+
 def _fields_sql() -> str:
     strings = ", ".join(f"{_string(f)} AS {f}" for f in OPTIONAL_STRINGS)
     ints = ", ".join(f"{_int(f)} AS {f}" for f in OPTIONAL_INTS)
@@ -150,7 +163,7 @@ SELECT _pos, line,
   plain_text AND n_keys = {present} AND {checks}
     AND NOT regexp_matches(coalesce({_text("extra")}, '') || coalesce({_text("messages")}, ''), '{_NON_FINITE}')
     AND {_type("request_id")} = 'VARCHAR' AND {_type("account_id")} = 'VARCHAR' AND {_type("model")} = 'VARCHAR'
-    AND ({_is_absent("extra")} OR {_type("extra")} = 'OBJECT')
+    AND ({_is_absent("extra")} OR ({_type("extra")} = 'OBJECT' AND {_flat_distinct_keys(_text("extra"))}))
     AND ({_is_absent("messages")} OR ({_type("messages")} = 'ARRAY' AND {_MESSAGES_OK}))
     AND NOT ({_is_absent("messages")} AND {_is_absent("prompt")}) AS typed,
   {_text("request_id")} AS request_id, {_timestamp("ts")} AS ts, {_text("account_id")} AS account_id,
