@@ -385,7 +385,8 @@ class OnlineCampaigns:
                     holders[key] = holders.get(key, 0) + 1
         requests = sum(self.evidence[m].requests for m in members)
         cv, alternation = merged_stream([self.evidence[m].times for m in members])
-        return GroupStats(requests, cv, alternation, max(holders.values(), default=0))
+        shared = sum(1 for n in holders.values() if n >= 2)
+        return GroupStats(requests, cv, alternation, max(holders.values(), default=0), shared)
 
     async def _judge(self, group: Group) -> None:
         members = sorted(group.members)
