@@ -14,6 +14,7 @@ from distillshield.cli import (
     frontier,
     intel,
     keys,
+    learn,
     mapping,
     posture,
     replay,
@@ -52,6 +53,7 @@ app.command("audit")(audit.command)
 app.add_typer(watermark.app, name="watermark")
 app.command("watch")(watch.command)
 app.add_typer(mapping.app, name="mapping")
+app.command("learn")(learn.command)
 
 
 def _version(show: bool) -> None:
