@@ -15,6 +15,7 @@ Guard rails, in the order they apply:
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -113,7 +114,7 @@ def learn(
     params = search.fit(items, cv.lam)
     task.advance()
     task.close()
-    dismissed = remembered(scans, decided, params)
+    dismissed = remembered(scans, shipped, decided, params)
     matched = {scans[it.scan].account_ids[it.index] for it in items}
     return LearnResult(
         labels,
@@ -162,14 +163,19 @@ def find_contradictions(
     return tuple(sorted(found.values(), key=lambda c: (c.campaign_id or "~", c.account_id)))
 
 
-def remembered(scans: Sequence[ScanEvidence], decided: dict[str, str], params: Params) -> dict[str, float]:
-    """Benign-labelled accounts the learned model would still flag, with their own risk under it."""
+def remembered(
+    scans: Sequence[ScanEvidence], shipped: Sequence[Outcome], decided: dict[str, str], params: Params
+) -> dict[str, float]:
+    """Benign-labelled accounts that the shipped or the learned model flags, with their own risk under the
+    learned model: a scan with the model keeps them benign while their own risk stays at or under it."""
     memory: dict[str, float] = {}
-    for scan in scans:
-        outcome = scan.judge(params.model())
+    for scan, before in zip(scans, shipped, strict=True):
+        after = scan.judge(params.model())
         for i, account in enumerate(scan.account_ids):
-            if decided.get(account) == BENIGN and outcome.verdict[i] >= SUSPICIOUS:
-                memory[account] = round(float(outcome.own_risk[i]), 4)
+            flagged = before.verdict[i] >= SUSPICIOUS or after.verdict[i] >= SUSPICIOUS
+            if decided.get(account) == BENIGN and flagged:
+                # Rounded up: a risk written rounded down would read as risen on the very next scan.
+                memory[account] = math.ceil(float(after.own_risk[i]) * 10_000) / 10_000
     return dict(sorted(memory.items()))
 
 
