@@ -27,9 +27,11 @@ Powell) stop on the first plateau, while a grid per coordinate steps across them
 Every candidate is judged by the same code a scan runs, so what is learned is what
 ``scan --model`` will do, with no surrogate to drift from it.
 
-**Cross-validation** (scikit-learn's ``StratifiedGroupKFold``): accounts of one
-campaign (or one community) stay in one fold, since they share their evidence;
-each fold's model is fitted without its labels and judged on them. The penalty
+**Cross-validation**: with labels from several scans, leave one scan out (fit on the
+others' labels, judge the held-out scan's: the next-scan case ``learn`` exists for);
+within one scan, scikit-learn's ``StratifiedGroupKFold``, where accounts of one
+campaign (or one community) stay in one fold, since they share their evidence.
+Each fold's model is fitted without its labels and judged on them. The penalty
 weight ``lam`` is chosen by the pooled held-out errors, then the final model is
 fitted on every label.
 """
@@ -241,10 +243,7 @@ def cross_validate(
     search: Search, items: Sequence[Item], folds: int, seed: int, tick: Callable[[], None] = lambda: None
 ) -> CrossValidation:
     """Choose ``lam`` by held-out errors; return held-out rates of the shipped and the learned model."""
-    labels = np.array([it.distiller for it in items])
-    groups = np.array([it.group for it in items])
-    splitter = StratifiedGroupKFold(n_splits=folds, shuffle=True, random_state=seed)
-    splits = list(splitter.split(np.zeros(len(items)), labels, groups))
+    splits = _splits(items, folds, seed)
     pooled: dict[float, Rates] = {}
     shipped = Rates(0, 0, 0, 0, 0, 0)
     for train, test in splits:
@@ -258,7 +257,23 @@ def cross_validate(
     scores = {lam: round(errors(r), 6) for lam, r in pooled.items()}
     # Ties go to the stronger penalty: the same held-out errors with less moved.
     chosen = min(LAMBDAS, key=lambda lam: (scores[lam], -lam))
-    return CrossValidation(chosen, folds, shipped, pooled[chosen], scores)
+    return CrossValidation(chosen, len(splits), shipped, pooled[chosen], scores)
+
+
+def _splits(items: Sequence[Item], folds: int, seed: int) -> list[tuple[npt.NDArray[np.int64], ...]]:
+    """Leave one scan out when the labels come from several scans, else campaign-grouped k-fold in the one.
+
+    Several scans are the case ``learn`` is for: labels of earlier scans, a model judged on the next one.
+    Within a single scan, folds keep each campaign (or community) whole and both classes in every fold.
+    """
+    scans = sorted({it.scan for it in items})
+    if len(scans) > 1:
+        where = np.array([it.scan for it in items])
+        return [(np.flatnonzero(where != s), np.flatnonzero(where == s)) for s in scans]
+    labels = np.array([it.distiller for it in items])
+    groups = np.array([it.group for it in items])
+    splitter = StratifiedGroupKFold(n_splits=folds, shuffle=True, random_state=seed)
+    return [(train, test) for train, test in splitter.split(np.zeros(len(items)), labels, groups)]
 
 
 def coordinates(scans: Sequence[ScanEvidence]) -> tuple[int, ...]:
