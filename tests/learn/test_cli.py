@@ -55,3 +55,11 @@ def test_a_bad_model_file_stops_the_scan_naming_its_line(small_scan: SmallScan, 
     result = runner.invoke(app, ["scan", str(small_scan.log), "--out", str(tmp_path / "scan"), "--model", str(model)])
     assert result.exit_code == 2
     assert "model.yaml:3" in result.output and "thresholds.distiller" in result.output
+
+
+def test_a_directory_that_is_not_a_scan_is_refused(tmp_path: Path) -> None:
+    labels = tmp_path / "labels.csv"
+    labels.write_text("account_id,label,campaign_id,archetype\nacct,benign,,\n", encoding="utf-8")
+    result = runner.invoke(app, ["learn", str(labels), "--scan", str(tmp_path), "--dry-run", "-q"])
+    assert result.exit_code == 2
+    assert "no scan.duckdb here" in result.output
