@@ -24,7 +24,7 @@ def test_dry_run_prints_the_verdict_changes_and_writes_nothing(small_scan: Small
     model = tmp_path / "model.yaml"
     result = runner.invoke(app, ["learn", str(small_scan.labels), "--scan", scan, "--dry-run", "-q"])
     assert result.exit_code == 0, result.output
-    assert "verdicts would change (dry run: nothing written)" in result.output
+    assert "verdicts would change (dry run: nothing written)" in " ".join(result.output.split())
     assert "suspicious" in result.output and "distiller" in result.output
     assert not model.exists()
 
@@ -45,7 +45,7 @@ def test_too_few_labels_exit_with_status_2_and_say_why(small_scan: SmallScan, tm
     scan = str(small_scan.result.out_dir)
     result = runner.invoke(app, ["learn", str(labels), "--scan", scan, "--out", str(tmp_path / "m.yaml"), "-q"])
     assert result.exit_code == 2
-    assert "at least 10 labelled accounts of each class" in result.output
+    assert "at least 10 labelled accounts of each class" in " ".join(result.output.split())
     assert not (tmp_path / "m.yaml").exists()
 
 
@@ -54,7 +54,8 @@ def test_a_bad_model_file_stops_the_scan_naming_its_line(small_scan: SmallScan, 
     model.write_text("version: 1\nthresholds:\n  distiller: 2\n", encoding="utf-8")
     result = runner.invoke(app, ["scan", str(small_scan.log), "--out", str(tmp_path / "scan"), "--model", str(model)])
     assert result.exit_code == 2
-    assert "model.yaml:3" in result.output and "thresholds.distiller" in result.output
+    said = " ".join(result.output.split())
+    assert "model.yaml:3" in said and "thresholds.distiller" in said
 
 
 def test_a_directory_that_is_not_a_scan_is_refused(tmp_path: Path) -> None:
@@ -62,4 +63,4 @@ def test_a_directory_that_is_not_a_scan_is_refused(tmp_path: Path) -> None:
     labels.write_text("account_id,label,campaign_id,archetype\nacct,benign,,\n", encoding="utf-8")
     result = runner.invoke(app, ["learn", str(labels), "--scan", str(tmp_path), "--dry-run", "-q"])
     assert result.exit_code == 2
-    assert "no scan.duckdb here" in result.output
+    assert "no scan.duckdb here" in " ".join(result.output.split())
