@@ -111,8 +111,9 @@ def render(runs: list[dict[str, object]], scale: float) -> str:
         "",
         f"`python bench/bench_learn.py --scale {scale}`: `distillshield learn` fits the evidence-family scales "
         "and the two verdict thresholds to the benchmark labels of the training seeds' scans (ground truth, so "
-        "`--accept-contradictions`), 3-fold cross-validated with campaigns kept whole. Rows: held-out verdicts "
-        "pooled over the folds (shipped weights vs the fold's model), then a fresh seed used for nothing else, "
+        "`--accept-contradictions`), cross-validated leaving one training seed out (fit on one seed's labels, "
+        "judge the other's). Rows: held-out verdicts pooled over the folds (shipped weights vs the fold's "
+        "model), then a fresh seed used for nothing else, "
         "judged with the shipped weights and with the learned model. FPR = benign judged `distiller`; watch = "
         f"`suspicious` or worse. {machine()}.",
         "",
@@ -133,7 +134,10 @@ def render(runs: list[dict[str, object]], scale: float) -> str:
             "| verdicts | benign / distillers | FPR | recall | FPR watch | recall watch |",
             "|---|---|---|---|---|---|",
             _row("cross-validated, shipped", result.cv.shipped),
-            _row("cross-validated, learned", result.cv.learned),
+            *(
+                _row(f"cross-validated, learned, penalty {lam:g}{' (chosen)' if lam == result.cv.lam else ''}", r)
+                for lam, r in sorted(result.cv.by_lam.items())
+            ),
             _row(f"seed {item['test']}, shipped", item["fresh_shipped"]),  # type: ignore[arg-type]
             _row(f"seed {item['test']}, learned", item["fresh_learned"]),  # type: ignore[arg-type]
             "",

@@ -33,7 +33,8 @@ within one scan, scikit-learn's ``StratifiedGroupKFold``, where accounts of one
 campaign (or one community) stay in one fold, since they share their evidence.
 Each fold's model is fitted without its labels and judged on them. The penalty
 weight ``lam`` is chosen by the pooled held-out errors, then the final model is
-fitted on every label.
+fitted on every label. Recall comes first here too: a penalty whose fold models
+lost held-out distillers is chosen only if every penalty's did.
 """
 
 from __future__ import annotations
@@ -54,7 +55,7 @@ from distillshield.settings import Settings
 SCALE_GRID = (0.25, 0.35, 0.5, 0.7, 1.0, 1.4, 2.0, 2.8, 4.0)
 SUSPICIOUS_GRID = (0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75)
 DISTILLER_GRID = (0.7, 0.75, 0.8, 0.85, 0.9, 0.95)
-LAMBDAS = (0.003, 0.02)
+LAMBDAS = (0.003, 0.02, 0.1)
 MAX_SWEEPS = 3
 #: Weight of the watch-list level (suspicious or worse) against the distiller level.
 WATCH_WEIGHT = 0.5
@@ -235,8 +236,8 @@ class CrossValidation:
     folds: int
     shipped: Rates
     learned: Rates
-    #: Pooled held-out errors per penalty weight tried.
-    errors_by_lam: dict[float, float]
+    #: Pooled held-out verdicts per penalty weight tried.
+    by_lam: dict[float, Rates]
 
 
 def cross_validate(
@@ -255,9 +256,14 @@ def cross_validate(
             pooled[lam] = pooled[lam] + got if lam in pooled else got
             tick()
     scores = {lam: round(errors(r), 6) for lam, r in pooled.items()}
-    # Ties go to the stronger penalty: the same held-out errors with less moved.
-    chosen = min(LAMBDAS, key=lambda lam: (scores[lam], -lam))
-    return CrossValidation(chosen, len(splits), shipped, pooled[chosen], scores)
+    # Recall first, as in the fit: a penalty whose fold models lost held-out distillers is chosen only when
+    # every penalty did. Then the fewest held-out errors; ties go to the stronger penalty (less moved).
+    chosen = min(LAMBDAS, key=lambda lam: (_lost(pooled[lam], shipped), scores[lam], -lam))
+    return CrossValidation(chosen, len(splits), shipped, pooled[chosen], pooled)
+
+
+def _lost(learned: Rates, shipped: Rates) -> bool:
+    return learned.tp < shipped.tp or learned.tp_watch < shipped.tp_watch
 
 
 def _splits(items: Sequence[Item], folds: int, seed: int) -> list[tuple[npt.NDArray[np.int64], ...]]:

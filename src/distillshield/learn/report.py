@@ -8,7 +8,7 @@ from typing import Any
 import yaml
 
 from distillshield.detect.model import MODEL_VERSION
-from distillshield.learn.fit import Rates
+from distillshield.learn.fit import Rates, errors
 from distillshield.learn.run import LearnResult
 from distillshield.records import FAMILIES
 
@@ -67,10 +67,17 @@ def _moves(result: LearnResult) -> str:
     ):
         lines.append(f"| {name} | {before:g} | {after:g} | {_moved(before, after, '+')} |")
     lines.append(
-        f"\nPenalty weight {result.cv.lam:g} chosen by {result.cv.folds}-fold cross-validation "
-        f"(held-out errors {result.cv.errors_by_lam}); {result.candidates_judged} candidate models judged. "
-        f"{len(result.dismissed)} dismissed accounts remembered."
+        f"\nPenalty weight {result.cv.lam:g} chosen by {result.cv.folds}-fold cross-validation; "
+        f"{result.candidates_judged} candidate models judged; {len(result.dismissed)} dismissed accounts remembered.\n"
     )
+    lines += [
+        "| penalty | held-out errors | FPR | recall | FPR watch | recall watch |",
+        "|---|---|---|---|---|---|",
+    ]
+    for lam, r in sorted(result.cv.by_lam.items()):
+        lines.append(
+            f"| {lam:g} | {errors(r):.4f} | {r.fpr:.4f} | {r.recall:.4f} | {r.fpr_watch:.4f} | {r.recall_watch:.4f} |"
+        )
     return "\n".join(lines) + "\n"
 
 
