@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
 import numpy as np
@@ -23,6 +23,7 @@ from distillshield.db import query_arrow, registered
 from distillshield.detect.link.base import Linker, LinkPairs
 from distillshield.detect.link.coordination import GroupStats, group_stats
 from distillshield.detect.link.graph import Community, LinkRules, find_communities
+from distillshield.detect.model import SHIPPED, DetectionModel
 from distillshield.detect.rules import Rule, rule_signals
 from distillshield.detect.scorers.base import AccountScorer
 from distillshield.detect.verdict import (
@@ -42,7 +43,19 @@ from distillshield.settings import Settings
 
 CAMPAIGN_SOURCE = "detect.engine.campaign"
 
-__all__ = ["DetectionResult", "ExternalEvidence", "detect", "noisy_or", "own_signals", "verdict_for"]
+__all__ = [
+    "DetectionResult",
+    "ExternalEvidence",
+    "Gathered",
+    "Judged",
+    "detect",
+    "gather",
+    "judge",
+    "noisy_or",
+    "own_signals",
+    "results",
+    "verdict_for",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -281,6 +294,95 @@ def _pairs(community: Community, kind: str) -> int:
     return value if isinstance(value, int) else 0
 
 
+@dataclass(frozen=True, slots=True)
+class Gathered:
+    """What detection reads off the log and the graph before weighing anything: the model-free half.
+
+    :func:`judge` turns it into verdicts under a :class:`DetectionModel`; ``learn`` gathers once and judges
+    many candidate models, since gathering (SQL linkers, group statistics) costs most of the time.
+    """
+
+    frame: AccountFrame
+    #: Per account: its own scorer, rule and external signals, unweighed.
+    signals: tuple[tuple[Signal, ...], ...]
+    communities: list[Community]
+    stats: dict[int, GroupStats]
+    established: frozenset[int]
+    external: ExternalEvidence
+
+
+@dataclass(frozen=True, slots=True)
+class Judged:
+    """Risks and traces of every account, and the communities judged campaigns, under one model."""
+
+    risk: npt.NDArray[np.float64]
+    #: Own risk (own signals, corroborated, before campaigns): what a dismissal is remembered at.
+    own_risk: npt.NDArray[np.float64]
+    signals: list[list[Signal]]
+    campaign_of: dict[int, str]
+    campaigns: list[tuple[str, Community, float, list[Signal]]]
+
+
+def gather(
+    con: Connection,
+    frame: AccountFrame,
+    scorers: Sequence[AccountScorer],
+    linkers: Sequence[Linker],
+    settings: Settings,
+    progress: Progress = SILENT,
+    rules: Sequence[Rule] = (),
+    external: ExternalEvidence | None = None,
+) -> Gathered:
+    """Every account's own signals, the communities linking them and each community's statistics."""
+    task = progress.task("Scoring and linking accounts", total=2)
+    external = external or ExternalEvidence()
+    signals = own_signals(frame, list(scorers))
+    fired = rule_signals(con, rules)
+    for i, account_id in enumerate(frame.account_ids):
+        signals[i] += fired.get(account_id, []) + list(external.signals.get(account_id, ()))
+    task.advance()
+    link_sets = [linker.pairs(con, settings) for linker in linkers] + list(external.links)
+    saturation = {linker.kind: linker.saturation for linker in linkers}
+    joining = link_rules(frame, list(linkers), settings, external.units)
+    communities = find_communities(frame.account_ids, link_sets, saturation, rules=joining)
+    stats = group_stats(con, frame.account_ids, communities)
+    task.advance()
+    task.close()
+    return Gathered(frame, tuple(tuple(s) for s in signals), communities, stats, joining.established, external)
+
+
+def judge(
+    gathered: Gathered, scorers: Sequence[AccountScorer], settings: Settings, model: DetectionModel = SHIPPED
+) -> Judged:
+    """Weigh the gathered evidence under ``model`` (its scales, thresholds and dismissed accounts).
+
+    ``settings`` are taken as they are: the caller applies :meth:`DetectionModel.settings` (scan does).
+    """
+    frame = gathered.frame
+    signals = [[model.weigh(s) for s in sig] for sig in gathered.signals]
+    own_risk = np.zeros(len(signals))
+    for i, sig in enumerate(signals):
+        own_risk[i], signals[i] = corroborate(sig, settings)
+    member_families = [strong_families(sig, settings) for sig in signals]
+    risk, campaign_of, judged = _judge_communities(
+        frame,
+        gathered.communities,
+        gathered.stats,
+        own_risk,
+        member_families,
+        signals,
+        scorers,
+        settings,
+        gathered.established,
+        model,
+    )
+    _honour_known_accounts(frame, gathered.external, own_risk, risk, signals, settings, model)
+    for i, sig in enumerate(signals):
+        if risk[i] >= settings.distiller_threshold and (named := families_note(sig, settings)) is not None:
+            sig.append(named)
+    return Judged(risk, own_risk, signals, campaign_of, judged)
+
+
 def detect(
     con: Connection,
     frame: AccountFrame,
@@ -290,50 +392,49 @@ def detect(
     progress: Progress = SILENT,
     rules: Sequence[Rule] = (),
     external: ExternalEvidence | None = None,
+    model: DetectionModel = SHIPPED,
 ) -> DetectionResult:
     """Verdicts for every account of ``frame`` and the campaigns found among them.
 
     ``external`` carries evidence from outside the log, such as a partner's
     intelligence matched against it: signals per account and groups to link.
+    ``model`` is a learned overlay (:mod:`distillshield.detect.model`); its
+    thresholds are expected in ``settings`` already.
     """
-    task = progress.task("Scoring and linking accounts", total=3)
-    external = external or ExternalEvidence()
-    signals = own_signals(frame, scorers)
-    fired = rule_signals(con, rules)
-    for i, account_id in enumerate(frame.account_ids):
-        signals[i] += fired.get(account_id, []) + list(external.signals.get(account_id, ()))
-    own_risk = np.zeros(len(signals))
-    for i, sig in enumerate(signals):
-        own_risk[i], signals[i] = corroborate(sig, settings)
-    member_families = [strong_families(sig, settings) for sig in signals]
-    task.advance()
-    link_sets = [linker.pairs(con, settings) for linker in linkers] + list(external.links)
-    saturation = {linker.kind: linker.saturation for linker in linkers}
-    joining = link_rules(frame, linkers, settings, external.units)
-    communities = find_communities(frame.account_ids, link_sets, saturation, rules=joining)
-    task.advance()
-    stats = group_stats(con, frame.account_ids, communities)
-    risk, campaign_of, judged = _judge_communities(
-        frame, communities, stats, own_risk, member_families, signals, scorers, settings, joining.established
-    )
-    _honour_known_accounts(frame, external, own_risk, risk, signals, settings)
-    for i, sig in enumerate(signals):
-        if risk[i] >= settings.distiller_threshold and (named := families_note(sig, settings)) is not None:
-            sig.append(named)
+    gathered = gather(con, frame, scorers, linkers, settings, progress, rules, external)
+    judged = judge(gathered, scorers, settings, model)
+    return results(con, gathered, judged, settings, model)
+
+
+def results(
+    con: Connection, gathered: Gathered, judged: Judged, settings: Settings, model: DetectionModel = SHIPPED
+) -> DetectionResult:
+    """Verdict and campaign records of one judgement (campaign volumes are read from the log)."""
+    frame, risk = gathered.frame, judged.risk
+    marked = model is not SHIPPED
     verdicts = [
         Verdict(
             a,
             round(float(risk[i]), 4),
             verdict_for(float(risk[i]), settings),
-            campaign_of.get(i),
-            tuple(signals[i]),
+            judged.campaign_of.get(i),
+            tuple([model.note(), *judged.signals[i]] if marked else judged.signals[i]),
         )
         for i, a in enumerate(frame.account_ids)
     ]
-    campaigns = _campaign_records(con, frame, judged, risk)
-    task.advance()
-    task.close()
+    campaigns = _campaign_records(con, frame, judged.campaigns, risk)
+    if marked:
+        campaigns = [_marked(c, model) for c in campaigns]
     return DetectionResult(verdicts, campaigns)
+
+
+def _marked(campaign: Campaign, model: DetectionModel) -> Campaign:
+    """The campaign with the model named in its evidence (``model``: the file's SHA-256)."""
+    evidence = dict(campaign.evidence)
+    signals = evidence.get("signals")
+    evidence["signals"] = [_signal_json(model.note()), *(signals if isinstance(signals, list) else [])]
+    evidence["model"] = model.digest
+    return replace(campaign, evidence=evidence)
 
 
 def _judge_communities(
@@ -346,6 +447,7 @@ def _judge_communities(
     scorers: Sequence[AccountScorer],
     settings: Settings,
     established: frozenset[int],
+    model: DetectionModel = SHIPPED,
 ) -> tuple[npt.NDArray[np.float64], dict[int, str], list[tuple[str, Community, float, list[Signal]]]]:
     risk = own_risk.copy()
     campaign_of: dict[int, str] = {}
@@ -359,7 +461,7 @@ def _judge_communities(
             ),
         )
         raw = campaign_signals(frame, members, member_families, community, stats.get(k), scorers, settings, context)
-        group_risk, group_signals = corroborate(raw, settings)
+        group_risk, group_signals = corroborate([model.weigh(s) for s in raw], settings)
         if group_risk >= settings.suspicious_threshold:
             judged.append((community, group_risk, group_signals))
     judged.sort(key=lambda item: (-len(item[0].members), frame.account_ids[item[0].members[0]]))
@@ -394,9 +496,13 @@ def _honour_known_accounts(
     risk: npt.NDArray[np.float64],
     signals: list[list[Signal]],
     settings: Settings,
+    model: DetectionModel = SHIPPED,
 ) -> None:
     """Apply what the provider knows: protected accounts are not made distillers by links, confirmed
-    benign accounts stay benign while their own risk stays at or under the risk they were confirmed at."""
+    benign accounts stay benign while their own risk stays at or under the risk they were confirmed at.
+
+    Accounts the model remembers as dismissed count as confirmed benign at the risk they were dismissed at."""
+    confirmed = {**external.confirmed, **model.dismissed}
     for i, account_id in enumerate(frame.account_ids):
         unit = external.units.get(account_id)
         if unit is not None:
@@ -415,8 +521,8 @@ def _honour_known_accounts(
                         "links alone never make this account a distiller",
                     )
                 )
-        if account_id in external.confirmed:
-            confirmed_at = external.confirmed[account_id]
+        if account_id in confirmed:
+            confirmed_at = confirmed[account_id]
             if own_risk[i] <= confirmed_at:
                 risk[i] = min(risk[i], max(0.0, settings.suspicious_threshold - 1e-4))
                 signals[i].append(
