@@ -92,7 +92,8 @@ def summarise(generator: str, results: list[Evaluation]) -> tuple[str, str]:
 CAMPAIGN_HEAD = (
     "| generator | campaign archetype | batch: accounts flagged | batch: campaigns flagged "
     "| batch: median hours to first flag | batch: median campaign requests by then | online: accounts escalated "
-    "| online: campaigns escalated | online: median hours | online: median campaign requests |\n" + "|---" * 10 + "|"
+    "| online: campaigns escalated | online: median hours | online: median campaign requests "
+    "| online: requests refused or reasoning withheld |\n" + "|---" * 11 + "|"
 )
 BENIGN_HEAD = (
     "| generator | benign archetype | accounts | batch: ever judged distiller | online: stepped up or blocked "
@@ -133,7 +134,9 @@ cut-off; a flag is the first cut-off judging an account `distiller`, so times an
 {hours:g} h late). Online: every request in time order through the real gateway (in-process state, online scoring
 and linking, default policy, no seed from a scan, every account on the default tier); a flag is the first
 `step_up` or `block` answer, exact. Per labelled campaign: hours from its first request to the first flag on any
-member, and the requests all its members had sent by then (medians over the flagged campaigns of three seeds).
+member, and the requests all its members had sent by then (medians over the flagged campaigns of three seeds);
+the last column is the share of the archetype's requests the gateway refused or answered with the reasoning
+withheld (risk 0.4 and up under the default policy), the harvest it denied short of escalating.
 {machine()}; replays took {min(took):.0f}-{max(took):.0f} s each (0 = reused).
 
 {CAMPAIGN_HEAD}

@@ -3,7 +3,9 @@
 Used by bench_verdicts.py ``--timing``. Per labelled campaign: hours from its first request to the first
 flag on any member (batch: first cut-off judging a member ``distiller``, an upper bound; online: first
 ``step_up`` or ``block``, exact) and the requests all its members had sent by then. Per benign archetype:
-accounts ever judged ``distiller`` at some cut-off (batch) and accounts stepped up or blocked (online).
+accounts ever judged ``distiller`` at some cut-off (batch) and accounts stepped up or blocked (online). Per
+campaign archetype also the share of its requests the gateway refused or served with the reasoning withheld:
+the harvest it denied before (or without) escalating.
 """
 
 from __future__ import annotations
@@ -38,7 +40,8 @@ class ArchetypeTiming:
     campaigns: dict[str, list[CampaignTiming]] = field(default_factory=lambda: {p: [] for p in PATHS})
     accounts: int = 0
     flagged: dict[str, int] = field(default_factory=lambda: dict.fromkeys(PATHS, 0))
-    refused: int = 0  # requests the gateway refused (benign archetypes)
+    refused: int = 0  # requests the gateway refused
+    withheld: int = 0  # requests served with the reasoning withheld
     requests: int = 0
 
 
@@ -69,6 +72,7 @@ def measure(labels: list[LabelRow], replay_dir: Path, into: dict[tuple[str, str]
             entry.flagged[p] += bool(flags[p].get(row.account_id, {}).get("first_flagged_at"))
         online = flags["online"].get(row.account_id, {})
         entry.refused += int(online.get("refused") or 0)
+        entry.withheld += int(online.get("withheld") or 0)
         entry.requests += int(online.get("requests") or 0)
         if row.label == DISTILLER:
             campaigns[row.campaign_id or row.account_id].append(row)
@@ -106,7 +110,8 @@ def campaign_rows(generator: str, table: dict[tuple[str, str], ArchetypeTiming])
             requests = _median([float(c.requests) for c in found if c.requests is not None])
             caught = f"{len(found)} / {len(entry.campaigns[p])}"
             cells.append(f"{entry.flagged[p]} / {entry.accounts} | {caught} | {hours} | {requests}")
-        rows.append(f"| {generator} | {archetype} | " + " | ".join(cells) + " |")
+        denied = (entry.refused + entry.withheld) / entry.requests if entry.requests else 0.0
+        rows.append(f"| {generator} | {archetype} | " + " | ".join(cells) + f" | {100 * denied:.1f}% |")
     return rows
 
 
