@@ -90,10 +90,16 @@ class DetectionResult:
     campaigns: list[Campaign]
 
 
+def established_mask(age_hours: npt.NDArray[np.float64], settings: Settings) -> npt.NDArray[np.bool_]:
+    """Whether each account was at least ``established_age_days`` old at its first request (unknown age,
+    NaN, is not): the one definition the scan and the gateway's online judge share."""
+    mask: npt.NDArray[np.bool_] = np.nan_to_num(age_hours, nan=-1.0) >= settings.established_age_days * 24
+    return mask
+
+
 def established_accounts(frame: AccountFrame, settings: Settings) -> frozenset[int]:
-    """Accounts at least ``established_age_days`` old at their first request (unknown age is not)."""
-    age = np.nan_to_num(frame["age_at_first_request_hours"], nan=-1.0)
-    return frozenset(int(i) for i in np.flatnonzero(age >= settings.established_age_days * 24))
+    """Row indices of the established accounts (:func:`established_mask`)."""
+    return frozenset(int(i) for i in np.flatnonzero(established_mask(frame["age_at_first_request_hours"], settings)))
 
 
 def link_rules(

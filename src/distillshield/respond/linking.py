@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from distillshield.detect.engine import GroupContext, campaign_signals, own_signals
+from distillshield.detect.engine import GroupContext, campaign_signals, established_mask, own_signals
 from distillshield.detect.link.coordination import GroupStats
 from distillshield.detect.link.graph import MIN_EDGE, Community
 from distillshield.detect.link.linkers import (
@@ -268,8 +268,7 @@ def judge_group(
 
 def _context(rows: Sequence[Evidence], settings: Settings) -> GroupContext:
     """Members' age and shared cards, as the scan's judge reads them (unknown age is not established)."""
-    age = np.array([_age_hours(r) for r in rows])
-    established = np.nan_to_num(age, nan=-1.0) >= settings.established_age_days * 24
+    established = established_mask(np.array([_age_hours(r) for r in rows], dtype=np.float64), settings)
     cards: dict[str, int] = {}
     for r in rows:
         if r.fingerprint:
