@@ -28,6 +28,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import UTC, datetime
 
+import orjson
+
 from distillshield.ingest.base import OPTIONAL_INTS, OPTIONAL_STRINGS, SPEC_FIELDS, SYSTEM_ROLES
 
 #: Strict RFC 3339 with an offset and at most microseconds, which Python's fromisoformat and DuckDB's
@@ -206,3 +208,27 @@ SELECT _pos, request_id, ts, account_id, api_key_id, user_id, ip, user_agent, as
        NULL AS content_hash, $source_file AS source_file, line AS source_line
 FROM accepted
 """
+
+
+#: Nested spec fields a Parquet file may store as JSON text, with the character that opens their JSON value.
+_JSON_TEXT_COLUMNS = {"messages": "[", "extra": "{"}
+
+
+def json_lines_sql(columns: Iterable[tuple[str, bool]]) -> str:
+    """SQL for each row of the registered table ``parquet_rows`` as a JSON line, as the per-row path reads it.
+
+    ``columns``: (name, holds text). Null columns are left out, as the per-row path drops them; a ``messages``
+    or ``extra`` text that opens like its JSON value and parses is spliced in verbatim, so the bulk path's
+    checks of lenient JSON see it as written, and a value the bulk path declines goes to the per-row path
+    with the original row.
+    """
+    pieces = []
+    for name, text in columns:
+        column = '"' + name.replace('"', '""') + '"'
+        key = "'" + orjson.dumps(name).decode().replace("'", "''") + ":'"
+        value = f"CAST(to_json({column}) AS VARCHAR)"
+        opener = _JSON_TEXT_COLUMNS.get(name)
+        if text and opener is not None:
+            value = f"CASE WHEN left({column}, 1) = '{opener}' AND json_valid({column}) THEN {column} ELSE {value} END"
+        pieces.append(f"{key} || {value}")
+    return "SELECT '{' || concat_ws(',', " + ", ".join(pieces) + ") || '}' AS raw FROM parquet_rows"

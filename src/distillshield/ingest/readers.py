@@ -48,6 +48,14 @@ class Rejected:
     raw: bytes
 
 
+@dataclass(frozen=True, slots=True)
+class Rows:
+    """Parquet rows for the bulk SQL path, which writes each as a JSON line; ``first`` is the first's row number."""
+
+    first: int
+    batch: pa.RecordBatch
+
+
 Item = Parsed | Rejected
 
 
@@ -189,6 +197,47 @@ def read_parquet(path: Path) -> Iterator[Item]:
         for record in _plain_rows(batch):
             row += 1
             yield Parsed(row, b"", record)
+
+
+def read_parquet_rows(path: Path) -> Iterator[Rows]:
+    """Rows of a Parquet file in bounded batches, left for the bulk SQL path (see :func:`bulk_readable`)."""
+    row = 1
+    for batch in pq.ParquetFile(path).iter_batches(batch_size=_PARQUET_BATCH):
+        yield Rows(row, batch)
+        row += batch.num_rows
+
+
+def bulk_readable(path: Path) -> bool:
+    """Whether every column of a Parquet file has a type DuckDB writes as JSON exactly as Python reads the value.
+
+    Strings, integers, doubles, booleans, and lists and structs of them. Other types (timestamps, binary,
+    maps, decimals) take the per-row path, where the record is what :func:`plain_record` gives.
+    """
+    try:
+        schema = pq.read_schema(path)
+    except (OSError, pa.ArrowException):
+        return False  # the per-row reader meets the same error and quarantines the file with it
+    return all(_json_exact(field.type) for field in schema)
+
+
+def _json_exact(kind: pa.DataType) -> bool:
+    if pa.types.is_list(kind) or pa.types.is_large_list(kind):
+        return _json_exact(kind.value_type)
+    if pa.types.is_struct(kind):
+        return all(_json_exact(kind.field(i).type) for i in range(kind.num_fields))
+    return bool(
+        pa.types.is_string(kind)
+        or pa.types.is_large_string(kind)
+        or pa.types.is_integer(kind)
+        or pa.types.is_float64(kind)
+        or pa.types.is_boolean(kind)
+        or pa.types.is_null(kind)
+    )
+
+
+def plain_record(batch: pa.RecordBatch, index: int) -> dict[str, Any]:
+    """Row ``index`` of ``batch`` as the per-row path reads it."""
+    return next(_plain_rows(batch.slice(index, 1)))
 
 
 def _plain_rows(batch: pa.RecordBatch) -> Iterator[dict[str, Any]]:

@@ -23,6 +23,7 @@ import pyarrow as pa
 
 from distillshield.errors import InputError, Location, RecordError
 from distillshield.ingest.base import to_row
+from distillshield.ingest.bulk import json_lines_sql
 from distillshield.ingest.lines import Budget
 from distillshield.ingest.mapping import FieldMapping, Mapper, builtin_mapping, sniff_mapping
 from distillshield.ingest.quarantine import QuarantineWriter
@@ -34,11 +35,15 @@ from distillshield.ingest.readers import (
     Parsed,
     Position,
     Rejected,
+    Rows,
+    bulk_readable,
     first_line,
     parse_json,
+    plain_record,
     read_csv,
     read_jsonl,
     read_parquet,
+    read_parquet_rows,
     sniff,
 )
 from distillshield.ingest.store import RequestStore, parse_lines
@@ -138,6 +143,7 @@ class _Batch:
         self.raws: list[tuple[int, bytes]] = []  # (line, raw) by position in the batch
         self.rejects: list[_Reject] = []
         self.parsed: pa.Table | None = None
+        self.parquet: list[tuple[int, Rows]] = []  # (first position, rows) whose JSON lines the parser writes
 
     def validate(self, position: int, line: int, record: Any, raw: bytes) -> None:
         """The per-record path: to_row accepts the record or names the field that breaks the spec."""
@@ -151,15 +157,44 @@ class _Batch:
 
     def prepare(self, parser: duckdb.DuckDBPyConnection) -> None:
         """Parse the raw lines in bulk on ``parser`` (a cursor of its own) and validate the rest with to_row."""
-        if not self.lines:
+        tables = [self._parse_lines(parser)] if self.lines else []
+        tables += [self._parse_rows(parser, first, rows) for first, rows in self.parquet]
+        if not tables:
             return
-        self.parsed = self._parse_lines(parser)
-        if self.parsed.num_rows == len(self.lines):
+        self.parsed = pa.concat_tables(tables)
+        if self.parsed.num_rows == len(self.lines) + sum(rows.batch.num_rows for _, rows in self.parquet):
             return  # the usual case: the bulk path took every line
         accepted = set(self.parsed.column("_pos").to_pylist())
         for position, line, raw in self.lines:
             if position not in accepted:
                 self._validate_line(position, line, raw)
+        for first, rows in self.parquet:
+            for index in range(rows.batch.num_rows):
+                if first + index not in accepted:
+                    record = plain_record(rows.batch, index)
+                    raw = orjson.dumps(record, default=str)
+                    self.raws[first + index] = (rows.first + index, raw)
+                    self.validate(first + index, rows.first + index, record, raw)
+
+    def _parse_rows(self, parser: duckdb.DuckDBPyConnection, first: int, rows: Rows) -> pa.Table:
+        """Parquet rows written as JSON lines by DuckDB, then taken by the bulk path like any other line."""
+        columns = [(f.name, pa.types.is_string(f.type) or pa.types.is_large_string(f.type)) for f in rows.batch.schema]
+        parser.register("parquet_rows", pa.Table.from_batches([rows.batch]))
+        try:
+            texts = parser.sql(json_lines_sql(columns)).to_arrow_table().column("raw").combine_chunks()
+        finally:
+            parser.unregister("parquet_rows")
+        n = rows.batch.num_rows
+        positions, lines = list(range(first, first + n)), list(range(rows.first, rows.first + n))
+        return parse_lines(parser, positions, lines, texts, self.name)
+
+    def raw(self, position: int) -> bytes:
+        """The raw bytes of the record at ``position``, as the quarantine keeps them."""
+        raw = self.raws[position][1]
+        for first, rows in self.parquet:
+            if not raw and first <= position < first + rows.batch.num_rows:
+                return orjson.dumps(plain_record(rows.batch, position - first), default=str)
+        return raw
 
     def write(self, store: RequestStore) -> tuple[int, int, list[_Reject]]:
         """Stage and commit the prepared batch; returns (inserted, duplicates, every rejection in line order)."""
@@ -168,8 +203,8 @@ class _Batch:
         store.stage_rows(self.rows, self.row_positions)
         inserted, duplicates, conflicts = store.commit()
         for position in conflicts:
-            line, raw = self.raws[position]
-            self.rejects.append((line, "request_id", "duplicate request_id with different content", raw))
+            line = self.raws[position][0]
+            self.rejects.append((line, "request_id", "duplicate request_id with different content", self.raw(position)))
         return inserted, duplicates, sorted(self.rejects, key=lambda r: r[0])
 
     def _parse_lines(self, parser: duckdb.DuckDBPyConnection) -> pa.Table:
@@ -252,7 +287,10 @@ class _FileIngest:
         reason = f"record longer than max_record_bytes ({self.settings.max_record_bytes} bytes)"
         self.quarantine.reject_stream(self.name, line, reason, pieces)
 
-    def take(self, item: Item, mapper: Mapper | None = None) -> None:
+    def take(self, item: Item | Rows, mapper: Mapper | None = None) -> None:
+        if isinstance(item, Rows):
+            self._take_rows(item)
+            return
         if not isinstance(item, Parsed):
             self.reject(item.line, item.field, item.reason, item.raw)
             return
@@ -268,6 +306,15 @@ class _FileIngest:
             batch.lines.append((position, item.line, raw))
         else:
             batch.validate(position, item.line, item.record, raw)
+        if len(batch.raws) >= self.settings.chunk_rows:
+            self.flush()
+
+    def _take_rows(self, rows: Rows) -> None:
+        """Parquet rows for the bulk path; their raw bytes are written only for rows that need them."""
+        batch = self.batch
+        batch.parquet.append((len(batch.raws), rows))
+        batch.raws += [(rows.first + i, b"") for i in range(rows.batch.num_rows)]
+        self.read += rows.batch.num_rows
         if len(batch.raws) >= self.settings.chunk_rows:
             self.flush()
 
@@ -311,11 +358,11 @@ class _FileIngest:
 
 def _items(
     path: Path, fmt: Format, state: _FileIngest, position: Position, mapping: FieldMapping | None
-) -> tuple[Iterator[Item], Mapper | None]:
+) -> tuple[Iterator[Item] | Iterator[Rows], Mapper | None]:
     kind = sniff(path, fmt)
     mapper = _mapper(path, fmt, kind, mapping)
     if kind == "parquet":
-        return read_parquet(path), mapper
+        return (read_parquet_rows(path) if mapper is None and bulk_readable(path) else read_parquet(path)), mapper
     settings = state.settings
     budget = Budget(settings.max_decompressed_bytes, settings.max_compression_ratio)
     if kind == "litellm-csv" or (mapping is not None and kind == "jsonl" and _is_csv(path)):
