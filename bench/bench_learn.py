@@ -153,7 +153,20 @@ def render(runs: list[dict[str, object]], scale: float) -> str:
             ]
             lines += [f"| {a} | {lab} | {b} | {c} | {n} |" for (a, lab, b, c), n in sorted(moved.items())]
             lines.append("")
-    return "\n".join(lines)
+    return "\n".join([*lines, READING])
+
+
+#: How to read the tables (written from the run of 2026-12-03; rerun and reread if the figures change).
+READING = """Reading: on the blind generator the labels moved one scale, infrastructure ×0.7: communities of home
+users joined only by shared networks (watch-listed on infrastructure evidence alone) are no longer watch-listed,
+held out and on the fresh seed, with recall unchanged at both levels. The benign accounts judged `distiller` on
+seed 201 (an evaluation vendor linked into a judge-harvesting pool by the same public judge template) contradict
+strong evidence: no monotone weighting lowers them without lowering the pool, and the fit refuses to; only the
+dismissed memory (per account, so not on another seed) or a known-organisations entry clears them. Seed 402 has
+no benign `distiller` with the shipped weights, so its distiller-level FPR cannot fall. On the simulator, a
+model fitted on one seed alone lowered the coordination scale (clearing `enterprise_support`) and dropped the
+other seed's low-and-slow pool from `distiller` to `suspicious`; the penalty is chosen recall-first, so the
+learned model keeps the shipped weights and thresholds there and only remembers the dismissed accounts."""
 
 
 def main() -> None:
