@@ -166,7 +166,7 @@ dismissed memory (per account, so not on another seed) or a known-organisations 
 no benign `distiller` with the shipped weights, so its distiller-level FPR cannot fall. Research groups
 watch-listed on content evidence alone stay watch-listed: the low-and-slow pool of seed 100 is watch-listed on
 evidence no stronger, and the fit never drops a labelled distiller. On the simulator the suspicious threshold
-rose to 0.7, which clears the `enterprise_support` communities (judged 0.66 on a shared support template) with
+rose to 0.7, which clears the `enterprise_support` communities (judged 0.66 on coordination evidence alone) with
 every campaign still caught. An earlier search that took the first improving coordinate instead of the best
 one fitted a coordination scale of 0.5 on seed 41 alone, which dropped seed 42's low-and-slow pool from
 `distiller` to `suspicious` (held-out recall 0.9849): the steepest descent prefers the smaller move."""
