@@ -9,6 +9,8 @@ benchmark data. The CLI sits thin on top.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from distillshield.errors import (
     ConfigError,
     DistillshieldError,
@@ -18,8 +20,10 @@ from distillshield.errors import (
     RecordError,
     UnreadableFileError,
 )
-from distillshield.records import Campaign, Signal, Verdict
 from distillshield.settings import Settings
+
+if TYPE_CHECKING:
+    from distillshield.records import Campaign, Signal, Verdict
 
 __version__ = "0.1.0"
 
@@ -37,3 +41,12 @@ __all__ = [
     "Verdict",
     "__version__",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """The record types, imported on first use: they need pyarrow, which the CLI's start-up must not pay for."""
+    if name in {"Campaign", "Signal", "Verdict"}:
+        from distillshield import records
+
+        return getattr(records, name)
+    raise AttributeError(f"module 'distillshield' has no attribute {name!r}")

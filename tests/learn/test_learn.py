@@ -80,7 +80,7 @@ def test_scan_with_a_model_uses_it_and_records_its_hash_in_run_json_and_every_tr
     campaigns = json.loads((tmp_path / "scan" / "campaigns.json").read_text())
     assert campaigns and all(c["evidence"]["model"] == digest for c in campaigns)
     learned = {v.account_id: v.verdict for v in scan.detection.verdicts}
-    expected = evidence.judge(result.params.model())
+    expected = evidence.judge(model)
     names = ("benign", "suspicious", "distiller")
     assert all(learned[a] == names[int(expected.verdict[i])] for i, a in enumerate(evidence.account_ids))
 

@@ -90,20 +90,30 @@ class DetectionResult:
     campaigns: list[Campaign]
 
 
+def established_mask(age_hours: npt.NDArray[np.float64], settings: Settings) -> npt.NDArray[np.bool_]:
+    """Whether each account was at least ``established_age_days`` old at its first request (unknown age,
+    NaN, is not): the one definition the scan and the gateway's online judge share."""
+    mask: npt.NDArray[np.bool_] = np.nan_to_num(age_hours, nan=-1.0) >= settings.established_age_days * 24
+    return mask
+
+
 def established_accounts(frame: AccountFrame, settings: Settings) -> frozenset[int]:
-    """Accounts at least ``established_age_days`` old at their first request (unknown age is not)."""
-    age = np.nan_to_num(frame["age_at_first_request_hours"], nan=-1.0)
-    return frozenset(int(i) for i in np.flatnonzero(age >= settings.established_age_days * 24))
+    """Row indices of the established accounts (:func:`established_mask`)."""
+    return frozenset(int(i) for i in np.flatnonzero(established_mask(frame["age_at_first_request_hours"], settings)))
 
 
 def link_rules(
     frame: AccountFrame, linkers: Sequence[Linker], settings: Settings, units: Mapping[str, str]
 ) -> LinkRules:
     index = {a: i for i, a in enumerate(frame.account_ids)}
+    established = established_accounts(frame, settings)
+    age_days = frame["age_at_first_request_hours"] / 24
     return LinkRules(
-        established=established_accounts(frame, settings),
+        established=established,
         copyable=frozenset(linker.kind for linker in linkers if linker.copyable),
         unit={index[a]: unit for a, unit in units.items() if a in index},
+        age_days={i: float(age_days[i]) for i in established},
+        age_ratio=settings.copyable_age_ratio,
     )
 
 
@@ -144,12 +154,12 @@ def campaign_signals(
 ) -> list[Signal]:
     """Signals about the group as a whole, separating observed facts from inferences."""
     context = context or GroupContext()
-    signals = coordination_signals(stats, len(members)) if stats else []
+    signals = coordination_signals(stats, len(members), context.established_share) if stats else []
     signals += member_family_signals(members, member_families)
     group = group_frame(frame, members, "group")
     for scorer in scorers:
         if scorer.judges_groups:
-            signals += [signal for _, signal in scorer.signals(group)]
+            signals += [signal for _, signal in scorer.group_signals(group)]
     age = np.nan_to_num(frame["age_at_first_request_hours"][members], nan=1e9)
     fresh = float(np.mean(age <= 48))
     if fresh >= 0.5:
@@ -241,7 +251,7 @@ def member_family_signals(members: npt.NDArray[np.int64], member_families: Seque
     return signals
 
 
-def coordination_signals(stats: GroupStats, size: int) -> list[Signal]:
+def coordination_signals(stats: GroupStats, size: int, established_share: float = 0.0) -> list[Signal]:
     """Round-robin timing and template breadth (see :mod:`distillshield.detect.link.coordination`)."""
     signals = []
     if stats.requests >= 100 and stats.merged_gap_cv < 0.5 and stats.alternation >= 0.8:
@@ -258,21 +268,31 @@ def coordination_signals(stats: GroupStats, size: int) -> list[Signal]:
             )
         )
     if stats.template_members >= 5:
-        # One instruction block sent by most of a group is coordination; by a few members of a big group
-        # it is a popular wrapper. Five senders are the least that count (template_min_accounts), ten the
-        # full weight.
-        share = stats.template_members / max(size, 1)
-        signals.append(
-            Signal(
-                CAMPAIGN_SOURCE,
-                "template_members",
-                float(stats.template_members),
-                0.6 * share * min(1.0, (stats.template_members - 2) / 8),
-                detail=f"members sending the group's most shared instruction block ({share:.0%} of the group)",
-                family="coordination",
-            )
-        )
+        signals.append(_template_breadth(stats, size, established_share))
     return signals
+
+
+def _template_breadth(stats: GroupStats, size: int, established_share: float) -> Signal:
+    """One instruction block sent by most of a group is coordination; by a few members of a big group
+    it is a popular wrapper. Five senders are the least that count (template_min_accounts), ten the full
+    weight. Long-standing customers who share one block and nothing else are most often users of one
+    framework's or vendor's default prompt, so that case counts half; a pool working from one prompt set
+    shares several blocks, and a farm's accounts are new."""
+    share = stats.template_members / max(size, 1)
+    weight = 0.6 * share * min(1.0, (stats.template_members - 2) / 8)
+    one_default_prompt = stats.shared_templates < 2 and established_share >= 0.75
+    if one_default_prompt:
+        weight *= 0.5
+    why = " (one block among long-standing customers: a common default prompt, counted half)"
+    return Signal(
+        CAMPAIGN_SOURCE,
+        "template_members",
+        float(stats.template_members),
+        weight,
+        detail=f"members sending the group's most shared instruction block ({share:.0%} of the group)"
+        + (why if one_default_prompt else ""),
+        family="coordination",
+    )
 
 
 def _pairs(community: Community, kind: str) -> int:
