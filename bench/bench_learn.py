@@ -153,7 +153,23 @@ def render(runs: list[dict[str, object]], scale: float) -> str:
             ]
             lines += [f"| {a} | {lab} | {b} | {c} | {n} |" for (a, lab, b, c), n in sorted(moved.items())]
             lines.append("")
-    return "\n".join(lines)
+    return "\n".join([*lines, READING])
+
+
+#: How to read the tables (written from the run of 2026-12-03; rerun and reread if the figures change).
+READING = """Reading: on the blind generator the labels moved one scale, infrastructure ×0.7: communities of home
+users joined only by shared networks (watch-listed on infrastructure evidence alone) are no longer watch-listed,
+held out and on the fresh seed, with recall unchanged at both levels. The benign accounts judged `distiller` on
+seed 201 (an evaluation vendor linked into a judge-harvesting pool by the same public judge template) contradict
+strong evidence: no monotone weighting lowers them without lowering the pool, and the fit refuses to; only the
+dismissed memory (per account, so not on another seed) or a known-organisations entry clears them. Seed 402 has
+no benign `distiller` with the shipped weights, so its distiller-level FPR cannot fall. Research groups
+watch-listed on content evidence alone stay watch-listed: the low-and-slow pool of seed 100 is watch-listed on
+evidence no stronger, and the fit never drops a labelled distiller. On the simulator the suspicious threshold
+rose to 0.7, which clears the `enterprise_support` communities (judged 0.66 on coordination evidence alone) with
+every campaign still caught. An earlier search that took the first improving coordinate instead of the best
+one fitted a coordination scale of 0.5 on seed 41 alone, which dropped seed 42's low-and-slow pool from
+`distiller` to `suspicious` (held-out recall 0.9849): the steepest descent prefers the smaller move."""
 
 
 def main() -> None:

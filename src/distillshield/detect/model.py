@@ -43,6 +43,8 @@ MODEL_VERSION = 1
 #: Largest family scale a model may carry: past it one weak signal alone would read as certain.
 MAX_SCALE = 8.0
 MODEL_SOURCE = "detect.model"
+#: Largest model file read: a million dismissed accounts take about 60 MB of YAML.
+MAX_MODEL_BYTES = 128 * 1024 * 1024
 #: Weights this close to 1 are treated as 1 - _EPS, so a scale below 1 can still lower them.
 _EPS = 1e-6
 
@@ -102,6 +104,8 @@ def load_model(path: Path) -> DetectionModel:
     """Read a model file; every mistake raises :class:`InputError` naming the file, line and key."""
     if not path.is_file():
         raise InputError("model file does not exist", Location(path))
+    if path.stat().st_size > MAX_MODEL_BYTES:
+        raise InputError(f"model file is larger than {MAX_MODEL_BYTES:,} bytes", Location(path))
     top = Fields(load_yaml(path), path, "model", {"version", "families", "thresholds", "dismissed", "fit"}, line=1)
     version = top.number("version", None, low=1)
     if version != MODEL_VERSION:

@@ -18,7 +18,7 @@ did (at either verdict level), or any labelled benign account higher, is refused
 a model never buys a lower false-positive rate with campaigns, nor recall with
 customers: on the labels it learns from, it can only be a Pareto improvement.
 
-**The search** is a coordinate search over fixed grids, evaluated by the engine's own
+**The search** is a steepest descent over fixed grids, one coordinate per step, evaluated by the engine's own
 :func:`~distillshield.detect.engine.judge` on each scan. Why not ``scipy.optimize``:
 verdicts are step functions of the weights (a risk crosses a threshold or it does
 not) and the corroboration cap holds risks flat over wide ranges, so the objective
@@ -56,7 +56,7 @@ SCALE_GRID = (0.25, 0.35, 0.5, 0.7, 1.0, 1.4, 2.0, 2.8, 4.0)
 SUSPICIOUS_GRID = (0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75)
 DISTILLER_GRID = (0.7, 0.75, 0.8, 0.85, 0.9, 0.95)
 LAMBDAS = (0.003, 0.02, 0.1)
-MAX_SWEEPS = 3
+MAX_STEPS = 6
 #: Weight of the watch-list level (suspicious or worse) against the distiller level.
 WATCH_WEIGHT = 0.5
 #: Cost added to a candidate that judges a labelled account worse than the shipped model did.
@@ -206,22 +206,30 @@ class Search:
         return errors(rates(verdicts, items)) + (WORSE if worse else 0.0) + lam * params.penalty(self.base)
 
     def fit(self, items: Sequence[Item], lam: float) -> Params:
-        """Coordinate search from the shipped model (see the module docstring for why a grid)."""
+        """Steepest descent from the shipped model over the grids (see the module docstring for why a grid).
+
+        Each step judges every single-coordinate move and takes the cheapest, the smaller move on a tie, so
+        the result does not depend on the order of the coordinates: where a threshold and a family scale
+        fix the same labels, the one that moves less is taken.
+        """
         floor = _codes(self.judge.verdicts(self.base), items)
         best, best_cost = self.base, self.cost(self.base, items, lam, floor)
-        for _ in range(MAX_SWEEPS):
-            improved = False
-            for k in self.coordinates:
-                for value in _grid(k):
-                    candidate = best.with_coordinate(k, value)
-                    if candidate.suspicious >= candidate.distiller or candidate == best:
-                        continue
-                    cost = self.cost(candidate, items, lam, floor)
-                    if cost < best_cost - 1e-12:
-                        best, best_cost, improved = candidate, cost, True
-            if not improved:
+        for _ in range(MAX_STEPS):
+            moves = [(self.cost(c, items, lam, floor), c.penalty(self.base), c) for c in self._moves(best)]
+            cost, _, candidate = min(moves, key=lambda m: (m[0], m[1]))
+            if cost >= best_cost - 1e-12:
                 break
+            best, best_cost = candidate, cost
         return best
+
+    def _moves(self, params: Params) -> list[Params]:
+        moves = []
+        for k in self.coordinates:
+            for value in _grid(k):
+                candidate = params.with_coordinate(k, value)
+                if candidate != params and candidate.suspicious < candidate.distiller:
+                    moves.append(candidate)
+        return moves
 
 
 def _grid(k: int) -> tuple[float, ...]:
