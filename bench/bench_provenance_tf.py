@@ -20,6 +20,7 @@ import argparse
 import json
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -152,8 +153,11 @@ def _attacks(state: State, audit: Audit, marked: list[list[int]], human: list[st
 def run(args: argparse.Namespace) -> dict[str, Any]:
     torch.set_num_threads(args.threads)
     state = State(args.state)
-    bed = build_bed(BedConfig(), args.cache, report=lambda label: print(f"building {label}", flush=True))
-    scheme = GreenList(vocab_size=bed.vocab_size, hashing_key=HASHING_KEY, key_id="bench")
+    config = BedConfig()
+    if args.student_steps:
+        config = replace(config, student=replace(config.student, steps=args.student_steps))
+    bed = build_bed(config, args.cache, report=lambda label: print(f"building {label}", flush=True))
+    scheme = GreenList(vocab_size=bed.vocab_size, hashing_key=HASHING_KEY, bias=args.bias, key_id="bench")
     marked, clean = bed.teacher_replies(scheme, seed=1), bed.teacher_replies(None, seed=2)
     state.get("teacher", lambda: {"marked median p": float(np.median([scheme.detect(r).p_value for r in marked]))})
     audit = Audit(bed, scheme, args, marked)
@@ -161,7 +165,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     for rho in RHOS[:3]:
         state.get(f"rho {rho:g}", partial(_distilled, audit, f"rho{rho:g}", _mixed(marked, clean, rho)))
     control = bed.distill("rho0", bed.pairs(clean))
-    state.get("null", lambda: _null(audit, control, args.null_keys))
+    if args.null_keys:
+        state.get("null", lambda: _null(audit, control, args.null_keys))
     human = [line for line in bed.texts.teacher if "Assistant:" in line]
     _attacks(state, audit, marked, human, [0])
     for rho in RHOS[3:]:
@@ -228,11 +233,11 @@ def write_results(data: dict[str, Any], args: argparse.Namespace) -> None:
     null = data.get("null", {})
     config = data.get("config", {})
     body = [
-        "## Radioactivity on transformers (issue 19)\n",
+        f"## Radioactivity on transformers (issue 19){' - ' + args.label if args.label else ''}\n",
         f"`python bench/bench_provenance_tf.py --queries {args.queries} --tokens {args.tokens} "
         f"--null-keys {args.null_keys} --temperature {args.temperature}` on {config.get('machine', '')}.",
         f"Text: {config.get('source', '')}. Bed: {config.get('bed', '')}.",
-        "Key: green list, lefthash, context width 1, gamma 0.25, delta 2, through "
+        f"Key: green list, lefthash, context width 1, gamma 0.25, delta {args.bias:g}, through "
         "`generate(watermarking_config=...)`. Black box: the audit's own prompts (held out from the "
         f"distiller's), {args.queries} queries x {args.tokens} tokens at temperature {args.temperature}, "
         "deduplicated across the corpus, prompt windows excluded. Open weights: the student reads "
@@ -266,7 +271,7 @@ def write_results(data: dict[str, Any], args: argparse.Namespace) -> None:
             )
             + "\n"
         )
-    write_block("provenance-tf-benchmark", "\n".join(body))
+    write_block("provenance-tf-benchmark" + (f"-{args.label}" if args.label else ""), "\n".join(body))
 
 
 def main() -> None:
@@ -279,6 +284,9 @@ def main() -> None:
     parser.add_argument("--null-keys", type=int, default=1000)
     parser.add_argument("--temperature", type=float, default=0.7)
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--bias", type=float, default=2.0, help="green-list bias delta of the teacher's key")
+    parser.add_argument("--student-steps", type=int, default=0, help="fine-tuning steps (0: the bed's default)")
+    parser.add_argument("--label", default="", help="suffix of the RESULTS.md block, for a second setting")
     parser.add_argument("--e2e", action="store_true", help="also run `distillshield audit` against a served student")
     parser.add_argument("--report-only", action="store_true", help="write RESULTS.md from --state, compute nothing")
     args = parser.parse_args()
