@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import replace
@@ -222,21 +223,49 @@ def _p(p: float | None) -> str:
     return "< 1e-300" if p == 0 else f"{p:.3g}"
 
 
-def write_results(data: dict[str, Any], args: argparse.Namespace) -> None:
+def _break_points(data: dict[str, Any]) -> str:
+    """Per attack family, the weakest rung at which a test's p-value rises above 1e-3."""
+    lines = []
+    for family in ("substitution", "paraphrase", "mixing", "second generation"):
+        rungs = sorted(k for k in data if k.startswith(f"attack {family}"))
+        for test in ("black_box", "open_weights"):
+            broken = [
+                k.removeprefix(f"attack {family}").strip() or "1 round" for k in rungs if data[k][test]["p"] > ALPHA
+            ]
+            if rungs:
+                first = (broken[0] or "one round") if broken else "not reached at the rungs run"
+                lines.append(f"| {family} | {test} | {first} |")
+    return "| attack | test | first rung with p > 1e-3 |\n|---|---|---|\n" + "\n".join(lines) + "\n"
+
+
+def _rows(data: dict[str, Any], keys: Sequence[str], prefix: str = "") -> str:
     head = (
         "| student | black-box p | green rate | scored | open-weights p | green rate | scored |\n"
         "|---|---|---|---|---|---|---|\n"
     )
+    return head + "\n".join(_row(k.removeprefix(prefix), data[k]) for k in keys) + "\n"
+
+
+def _config(args: argparse.Namespace) -> dict[str, str]:
+    from distillshield.provenance.tfbed import load_texts
+
+    config = BedConfig()
+    if args.student_steps:
+        config = replace(config, student=replace(config.student, steps=args.student_steps))
+    return {"bed": repr(config), "source": load_texts().source, "machine": machine()}
+
+
+def write_results(data: dict[str, Any], args: argparse.Namespace) -> None:
     rhos = [f"rho {r:g}" for r in sorted(RHOS) if f"rho {r:g}" in data]
     attacks = sorted(k for k in data if k.startswith("attack "))
     temps = [k for k in data if k.startswith("rho 0.2 at T=")]
-    null = data.get("null", {})
-    config = data.get("config", {})
+    config = data.get("config") or _config(args)
     body = [
-        f"## Radioactivity on transformers (issue 19){' - ' + args.label if args.label else ''}\n",
-        f"`python bench/bench_provenance_tf.py --queries {args.queries} --tokens {args.tokens} "
-        f"--null-keys {args.null_keys} --temperature {args.temperature}` on {config.get('machine', '')}.",
-        f"Text: {config.get('source', '')}. Bed: {config.get('bed', '')}.",
+        f"## Radioactivity on transformers (issue 19){', ' + args.label if args.label else ''}\n",
+        f"`python bench/bench_provenance_tf.py --bias {args.bias:g} --student-steps {args.student_steps} "
+        f"--queries {args.queries} --tokens {args.tokens} --null-keys {args.null_keys} "
+        f"--temperature {args.temperature}` on {config.get('machine', '')}.",
+        f"Text: {config.get('source', '')}. Bed: `{config.get('bed', '')}`.",
         f"Key: green list, lefthash, context width 1, gamma 0.25, delta {args.bias:g}, through "
         "`generate(watermarking_config=...)`. Black box: the audit's own prompts (held out from the "
         f"distiller's), {args.queries} queries x {args.tokens} tokens at temperature {args.temperature}, "
@@ -244,22 +273,33 @@ def write_results(data: dict[str, Any], args: argparse.Namespace) -> None:
         f"{args.texts} of the teacher's watermarked answers (prompt + reply). "
         f"Teacher: median p of one watermarked answer {_p(data.get('teacher', {}).get('marked median p'))}.\n",
         "Fraction rho of the distillation answers watermarked:\n",
-        head + "\n".join(_row(k, data[k]) for k in rhos) + "\n",
-        "Attacks on the rho = 1 answers before training (the break point is where p rises above 1e-3):\n",
-        head + "\n".join(_row(k.removeprefix("attack "), data[k]) for k in attacks) + "\n",
-        "Sampling temperature of the audit, rho = 0.2 student (black box):\n",
-        "| temperature | p | green rate | scored |\n|---|---|---|---|\n"
-        + "\n".join(
-            f"| {k.removeprefix('rho 0.2 at T=')} | {_p(data[k]['p'])} | {data[k]['rate']:.4f} "
-            f"| {data[k]['scored']:,.0f} |"
-            for k in temps
-        )
-        + "\n",
-        f"Measured null on the control student (rho = 0) over {null.get('keys', 0):,.0f} random keys:\n",
-        "| figure | value |\n|---|---|\n"
-        + "\n".join(f"| {k} | {_p(v) if 'KS' in k else f'{v:,.0f}'} |" for k, v in null.items() if k != "keys")
-        + "\n",
+        _rows(data, rhos),
     ]
+    if attacks:
+        body += [
+            "Attacks on the rho = 1 answers before training:\n",
+            _rows(data, attacks, "attack "),
+            _break_points(data),
+        ]
+    if temps:
+        body += [
+            "Sampling temperature of the audit, rho = 0.2 student (black box):\n",
+            "| temperature | p | green rate | scored |\n|---|---|---|---|\n"
+            + "\n".join(
+                f"| {k.removeprefix('rho 0.2 at T=')} | {_p(data[k]['p'])} | {data[k]['rate']:.4f} "
+                f"| {data[k]['scored']:,.0f} |"
+                for k in temps
+            )
+            + "\n",
+        ]
+    if "null" in data:
+        null = data["null"]
+        body += [
+            f"Measured null on the control student (rho = 0) over {null['keys']:,.0f} random keys:\n",
+            "| figure | value |\n|---|---|\n"
+            + "\n".join(f"| {k} | {_p(v) if 'KS' in k else f'{v:,.0f}'} |" for k, v in null.items() if k != "keys")
+            + "\n",
+        ]
     if "e2e" in data:
         body.append(
             "`distillshield audit` end to end against the served rho = 0.2 student (200 decoy keys):\n\n"
@@ -271,7 +311,8 @@ def write_results(data: dict[str, Any], args: argparse.Namespace) -> None:
             )
             + "\n"
         )
-    write_block("provenance-tf-benchmark" + (f"-{args.label}" if args.label else ""), "\n".join(body))
+    slug = re.sub(r"[^a-z0-9]+", "-", args.label.lower()).strip("-")
+    write_block("provenance-tf-benchmark" + (f"-{slug}" if slug else ""), "\n".join(body))
 
 
 def main() -> None:
