@@ -97,7 +97,7 @@ CAMPAIGN_HEAD = (
 )
 BENIGN_HEAD = (
     "| generator | benign archetype | accounts | batch: ever judged distiller | online: stepped up or blocked "
-    "| online: requests refused |\n" + "|---" * 6 + "|"
+    "| online: acted on (reasoning withheld, throttled or worse) | online: requests refused |\n" + "|---" * 7 + "|"
 )
 
 
@@ -105,11 +105,13 @@ def replay(generator: str, seed: int, scale: float, every: timedelta) -> tuple[P
     """Replay one log at cut-offs and through the gateway (kept under bench/out: a rerun reuses it)."""
     data = generate(generator, seed, scale)
     out = OUT / f"{generator}-{seed}-{scale}-replay-{every.total_seconds() / 3600:g}h"
-    if (out / "online_time_to_detect.csv").exists():
-        return out, 0.0
+    took = out / "seconds.txt"  # the first run's time, reported again when the outputs are reused
+    if (out / "online_time_to_detect.csv").exists() and took.exists():
+        return out, float(took.read_text(encoding="utf-8"))
     start = time.perf_counter()
     run_replay([data / "traffic.jsonl.gz"], out, every, online=True)
-    return out, time.perf_counter() - start
+    took.write_text(f"{time.perf_counter() - start:.1f}\n", encoding="utf-8")
+    return out, float(took.read_text(encoding="utf-8"))
 
 
 def timing_block(sim_seeds: list[int], blind_seeds: list[int], scale: float, every: timedelta) -> str:
@@ -127,9 +129,10 @@ def timing_block(sim_seeds: list[int], blind_seeds: list[int], scale: float, eve
     hours = every.total_seconds() / 3600
     return f"""## Time to detect and false escalations, batch scan vs the gateway's live path (issue 15)
 
-`python bench/bench_verdicts.py --timing-only --every {hours:g}`: the same logs as the section above (scale
-{scale:g}, simulator seeds {", ".join(map(str, sim_seeds))} tuned on, blind seeds {", ".join(map(str, blind_seeds))}
-never tuned on), each replayed twice with `distillshield replay --online`. Batch: a scan as of every {hours:g} h
+`python bench/bench_verdicts.py --timing-only --scale {scale:g} --every {hours:g}`: the report seeds of the
+section above (simulator seeds {", ".join(map(str, sim_seeds))}, tuned on; blind seeds
+{", ".join(map(str, blind_seeds))}, never tuned on) at scale {scale:g}, each log replayed twice with
+`distillshield replay --online`. Batch: a scan as of every {hours:g} h
 cut-off; a flag is the first cut-off judging an account `distiller`, so times and counts are upper bounds (up to
 {hours:g} h late). Online: every request in time order through the real gateway (in-process state, online scoring
 and linking, default policy, no seed from a scan, every account on the default tier); a flag is the first
@@ -137,14 +140,14 @@ and linking, default policy, no seed from a scan, every account on the default t
 member, and the requests all its members had sent by then (medians over the flagged campaigns of three seeds);
 the last column is the share of the archetype's requests the gateway refused or answered with the reasoning
 withheld (risk 0.4 and up under the default policy), the harvest it denied short of escalating.
-{machine()}; replays took {min(took):.0f}-{max(took):.0f} s each (0 = reused).
+{machine()}; one log's two replays took {min(took):.0f}-{max(took):.0f} s.
 
 {CAMPAIGN_HEAD}
 {chr(10).join(campaigns)}
 
 Benign archetypes: accounts ever judged `distiller` at any batch cut-off (even if cleared later), accounts the
-gateway ever stepped up or blocked, and the share of the archetype's requests the gateway refused (throttles by
-budget included):
+gateway ever stepped up or blocked, accounts it acted on at all, and the share of the archetype's requests it
+refused (throttles by risk and by the default tier's budget included):
 
 {BENIGN_HEAD}
 {chr(10).join(benign)}

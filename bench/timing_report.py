@@ -22,6 +22,7 @@ import duckdb
 from distillshield.evaluate.labels import DISTILLER, LabelRow
 
 PATHS = ("batch", "online")
+ACTED = frozenset({"withhold_reasoning", "throttle", "step_up", "block"})
 FILES = {"batch": "time_to_detect.csv", "online": "online_time_to_detect.csv"}
 
 
@@ -42,6 +43,7 @@ class ArchetypeTiming:
     flagged: dict[str, int] = field(default_factory=lambda: dict.fromkeys(PATHS, 0))
     refused: int = 0  # requests the gateway refused
     withheld: int = 0  # requests served with the reasoning withheld
+    acted: int = 0  # accounts the gateway withheld reasoning from, throttled, stepped up or blocked at least once
     requests: int = 0
 
 
@@ -73,6 +75,7 @@ def measure(labels: list[LabelRow], replay_dir: Path, into: dict[tuple[str, str]
         online = flags["online"].get(row.account_id, {})
         entry.refused += int(online.get("refused") or 0)
         entry.withheld += int(online.get("withheld") or 0)
+        entry.acted += online.get("verdict") in ACTED
         entry.requests += int(online.get("requests") or 0)
         if row.label == DISTILLER:
             campaigns[row.campaign_id or row.account_id].append(row)
@@ -124,6 +127,7 @@ def benign_rows(generator: str, table: dict[tuple[str, str], ArchetypeTiming]) -
         refused = entry.refused / entry.requests if entry.requests else 0.0
         rows.append(
             f"| {generator} | {archetype} | {entry.accounts} | {entry.flagged['batch']} ({100 * share['batch']:.1f}%) "
-            f"| {entry.flagged['online']} ({100 * share['online']:.1f}%) | {100 * refused:.2f}% |"
+            f"| {entry.flagged['online']} ({100 * share['online']:.1f}%) "
+            f"| {entry.acted} ({100 * entry.acted / entry.accounts:.1f}%) | {100 * refused:.2f}% |"
         )
     return rows
