@@ -21,7 +21,7 @@ from distillshield.features.content.learned import (
     shipped_scores,
     shipped_stack,
 )
-from distillshield.features.content.model import ModelStack, load_models, prompt_text, save_models, system_rows
+from distillshield.features.content.model import MODEL_FORMAT, ModelStack, load_models, prompt_text, save_models
 from distillshield.features.content.training import (
     DETECTORS,
     Corpus,
@@ -54,11 +54,7 @@ def test_retraining_the_shipped_corpus_reproduces_the_shipped_model(tmp_path: Pa
     shipped = shipped_models()
     for name in DETECTORS:
         np.testing.assert_allclose(again[name].weights, shipped[name].weights, atol=1e-3)
-        retrained_system, shipped_system = again[name].system_weights, shipped[name].system_weights
-        assert retrained_system is not None and shipped_system is not None
-        np.testing.assert_allclose(retrained_system, shipped_system, atol=1e-3)
         assert again[name].platt_slope == pytest.approx(shipped[name].platt_slope, rel=1e-6)
-        assert again[name].platt_offset == pytest.approx(shipped[name].platt_offset, rel=1e-6, abs=1e-9)
 
 
 def test_held_out_phrasings_are_separated_and_calibrated(corpus: Corpus) -> None:
@@ -75,10 +71,9 @@ def test_held_out_phrasings_are_separated_and_calibrated(corpus: Corpus) -> None
 def test_real_benign_prompts_are_rarely_flagged(corpus: Corpus) -> None:
     test = corpus.subset("test")
     real_benign = [i for i, s in enumerate(test.sources) if not s.startswith(("composed", "jailbreak", "distill"))]
-    texts = [test.texts[i] for i in real_benign]
-    features, system = featurize(texts), system_rows(texts)
+    features = featurize([test.texts[i] for i in real_benign])
     for name, model in shipped_models().items():
-        rate = float(np.mean(model.probabilities(features, system) >= 0.5))
+        rate = float(np.mean(model.probabilities(features) >= 0.5))
         assert rate <= 0.03, f"{name} flags {rate:.1%} of real benign held-out prompts"
 
 
@@ -106,8 +101,7 @@ def test_the_stacked_models_score_like_each_model_alone(corpus: Corpus) -> None:
     stacked = ModelStack(models).score_texts(texts)
     features = featurize(texts)
     for j, model in enumerate(models):
-        expected = model.probabilities(features, system_rows(texts))
-        np.testing.assert_allclose(stacked[:, j], expected, rtol=1e-9, atol=1e-12)
+        np.testing.assert_allclose(stacked[:, j], model.probabilities(features), rtol=1e-9, atol=1e-12)
 
 
 def test_one_batch_call_gives_every_detector_what_it_gives_alone() -> None:
@@ -127,7 +121,7 @@ def test_a_model_of_another_featuriser_is_refused_with_the_fix(tmp_path: Path) -
     with np.load(path) as data:
         arrays = dict(data)
     header = json.loads(bytes(arrays["header"]).decode())
-    header["format"] = 1  # scikit-learn's HashingVectorizer features
+    header["format"] = MODEL_FORMAT - 1
     arrays["header"] = np.frombuffer(json.dumps(header).encode(), dtype=np.uint8)
     np.savez(path, **arrays)
     with pytest.raises(ConfigError, match=r"old\.npz.*retrain"):
@@ -159,12 +153,4 @@ def test_a_reasoning_style_in_the_system_turn_is_elicitation_but_a_students_ask_
     style = "You are an AI assistant. While performing the task think step-by-step and justify your steps."
     detector = ReasoningElicitation()
     as_system, as_user = detector.score_texts([style, ""], ["What is 17 * 23?", "What is 17 * 23? Think step by step."])
-    assert as_user < 0.5 <= as_system
-
-
-def test_an_answer_format_suffix_is_a_standing_order_as_the_system_turn_only() -> None:
-    """Role is a feature: the same words score by the turn they sit in (system weights, ``model.LinearTextModel``)."""
-    suffix = "Please reason step by step, and put your final answer within \\boxed{}."
-    question = "If the integer m ends with digit 5, what are the possible values of 12^m + 9^m mod 1991?"
-    as_system, as_user = ReasoningElicitation().score_texts([suffix, ""], [question, f"{question} {suffix}"])
     assert as_user < 0.5 <= as_system

@@ -25,12 +25,10 @@ from sklearn.metrics import roc_auc_score
 
 from distillshield.errors import ConfigError
 from distillshield.features.content.hashing import featurize
-from distillshield.features.content.model import LinearTextModel, ModelStack, system_rows, train_model
+from distillshield.features.content.model import LinearTextModel, ModelStack, train_model
 from distillshield.features.content.turns import turn_text
 
 DETECTORS = ("elicitation", "jailbreak", "grading", "agentic", "generation")
-#: Benign sources whose prompts people also set as the system prompt (role-play and persona set-ups).
-SYSTEM_PROMPT_SOURCES = frozenset({"awesome_chatgpt_prompts"})
 
 
 def shipped_corpus_path() -> Path:
@@ -65,7 +63,6 @@ def load_corpus(path: Path | None = None) -> Corpus:
     contributes each non-empty turn as a negative.
     """
     path = path or shipped_corpus_path()
-    repos = template_repos()
     rows: list[tuple[str, dict[str, int], str, str, str]] = []
     with gzip.open(path, "rt", encoding="utf-8") as f:
         for number, line in enumerate(f, start=1):
@@ -73,33 +70,12 @@ def load_corpus(path: Path | None = None) -> Corpus:
                 record = json.loads(line)
                 labels = {d: int(record["labels"].get(d, 0)) for d in DETECTORS}
                 source, split = str(record["source"]), str(record["split"])
-                group = _group(source, str(record["group"]), repos)
-                texts = record_turn_texts(record["system"], record["user"], any(labels.values()), record)
-                if source in SYSTEM_PROMPT_SOURCES:  # what people paste as a system prompt: a system negative too
-                    texts.append(turn_text("system", str(record["user"])))
-                for text in texts:
+                group = str(record["group"]) if source.startswith("composed") else ""
+                for text in record_turn_texts(record["system"], record["user"], any(labels.values()), record):
                     rows.append((text, labels, split, source, group or text[:64]))
             except (ValueError, KeyError, TypeError, AttributeError) as exc:
                 raise ConfigError(f"{path}:{number}: bad corpus record ({exc})") from exc
     return corpus_of(rows)
-
-
-def template_repos() -> dict[str, str]:
-    """Public distillation template id to its repository (``data/prompts/distillation_templates.jsonl``)."""
-    path = Path(str(files("distillshield.data") / "prompts" / "distillation_templates.jsonl"))
-    with path.open(encoding="utf-8") as f:
-        return {str(t["id"]): str(t["repo"]) for t in (json.loads(line) for line in f if line.strip())}
-
-
-def _group(source: str, group: str, repos: dict[str, str]) -> str:
-    """The group a corpus row is held out with: a family of composed phrasings (all its templates), the
-    repository of a public template (``real:<repo>``, as its rendered prompts in ``features.content.real``), or
-    '' (then the text itself: see :func:`load_corpus`)."""
-    if source.startswith("composed"):
-        return group.rsplit(":", 1)[0] if group.count(":") >= 2 else group
-    if source == "distillation_templates" and group.startswith("template:"):
-        return f"real:{repos.get(group.removeprefix('template:'), group)}"
-    return ""
 
 
 def record_turn_texts(system: str, user: str, positive: bool, record: dict[str, object] | None = None) -> list[str]:
@@ -146,27 +122,17 @@ def concat(*parts: Corpus) -> Corpus:
 
 def train_all(corpus: Corpus, detectors: Sequence[str] = DETECTORS) -> list[LinearTextModel]:
     """One model per detector, on the corpus's train split only."""
-    rows = np.flatnonzero(corpus.splits == "train")
-    return train_rows(corpus, featurize([corpus.texts[i] for i in rows]), rows, detectors, featurised_rows=True)
+    train = corpus.subset("train")
+    features = featurize(train.texts)
+    return [train_model(d, features, train.labels[d], train.groups) for d in detectors]
 
 
 def train_rows(
-    corpus: Corpus,
-    features: sp.csr_matrix,
-    rows: npt.NDArray[np.intp],
-    detectors: Sequence[str],
-    *,
-    featurised_rows: bool = False,
+    corpus: Corpus, features: sp.csr_matrix, rows: npt.NDArray[np.intp], detectors: Sequence[str]
 ) -> list[LinearTextModel]:
-    """One model per detector on the given rows of a featurised corpus (``features`` has a row per corpus
-    row, or per given row with ``featurised_rows``): system weights for system turns, calibrated on the real
-    traffic among the rows (``real:`` pipeline prompts and ShareGPT turns), see ``model.train_model``."""
-    x = features if featurised_rows else features[rows]
-    texts = [corpus.texts[i] for i in rows]
+    """One model per detector on the given rows of an already featurised corpus (the bench's folds)."""
     groups = [corpus.groups[i] for i in rows]
-    real = np.array([corpus.sources[i].startswith("real:") or corpus.sources[i] == "sharegpt" for i in rows])
-    system = system_rows(texts)
-    return [train_model(d, x, corpus.labels[d][rows], groups, system=system, calibrate_on=real) for d in detectors]
+    return [train_model(d, features[rows], corpus.labels[d][rows], groups) for d in detectors]
 
 
 def evaluate(models: Sequence[LinearTextModel], corpus: Corpus, threshold: float = 0.5) -> dict[str, dict[str, float]]:
