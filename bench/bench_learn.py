@@ -157,19 +157,14 @@ def render(runs: list[dict[str, object]], scale: float) -> str:
 
 
 #: How to read the tables (written from the run of 2026-12-03; rerun and reread if the figures change).
-READING = """Reading: on the blind generator the labels moved one scale, infrastructure ×0.7: communities of home
-users joined only by shared networks (watch-listed on infrastructure evidence alone) are no longer watch-listed,
-held out and on the fresh seed, with recall unchanged at both levels. The benign accounts judged `distiller` on
-seed 201 (an evaluation vendor linked into a judge-harvesting pool by the same public judge template) contradict
-strong evidence: no monotone weighting lowers them without lowering the pool, and the fit refuses to; only the
-dismissed memory (per account, so not on another seed) or a known-organisations entry clears them. Seed 402 has
-no benign `distiller` with the shipped weights, so its distiller-level FPR cannot fall. Research groups
-watch-listed on content evidence alone stay watch-listed: the low-and-slow pool of seed 100 is watch-listed on
-evidence no stronger, and the fit never drops a labelled distiller. On the simulator the suspicious threshold
-rose to 0.7, which clears the `enterprise_support` communities (judged 0.66 on coordination evidence alone) with
-every campaign still caught. An earlier search that took the first improving coordinate instead of the best
-one fitted a coordination scale of 0.5 on seed 41 alone, which dropped seed 42's low-and-slow pool from
-`distiller` to `suspicious` (held-out recall 0.9849): the steepest descent prefers the smaller move."""
+READING = """Reading: on the blind generator the labels moved the content scale to 0.35, the infrastructure scale to 0.7
+and the suspicious threshold to 0.6. Communities of home users joined only by shared networks, and benign
+accounts watch-listed on content evidence alone (part of the research groups, agent developers, red-team
+vendors), are no longer watch-listed, held out and on the fresh seed, with recall unchanged at both levels. With
+the shipped weights no benign account of these seeds is judged `distiller`, so the distiller-level FPR is 0
+before and after: the gain is on the watch list. The fit never judges a labelled distiller lower, so benign
+accounts watch-listed on evidence no stronger than a labelled campaign's stay watch-listed. On the simulator
+only a content scale of 0.7 survived cross-validation, a small gain on the watch list."""
 
 
 def main() -> None:
