@@ -43,6 +43,7 @@ bench: $(TEST_STAMP)
 	$(BIN)/python bench/bench_detection.py
 	$(BIN)/python bench/bench_gateway.py
 	$(BIN)/python bench/bench_watermark.py
+	$(BIN)/python bench/bench_provenance_tf.py --e2e
 	$(BIN)/python bench/bench_intel.py
 	$(BIN)/python bench/bench_evidence.py
 

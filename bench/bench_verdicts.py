@@ -24,9 +24,9 @@ from collections import defaultdict
 from datetime import timedelta
 from pathlib import Path
 
+import timing_report
 from distillshield.evaluate import evaluate, read_labels_csv
 from distillshield.evaluate.metrics import Evaluation
-from distillshield.evaluate.timing import read_campaign_flags, read_flags, time_to_detect
 from distillshield.pipeline import run_scan
 from distillshield.replay import run_replay
 from distillshield.simulate import simulate
@@ -89,34 +89,69 @@ def summarise(generator: str, results: list[Evaluation]) -> tuple[str, str]:
     return overall, "\n".join(rows)
 
 
-def timing_block(generator: str, seed: int, scale: float, every: timedelta) -> None:
-    """Time to detect on one log of each generator: requests each campaign made before its first flag."""
+CAMPAIGN_HEAD = (
+    "| generator | campaign archetype | batch: accounts flagged | batch: campaigns flagged "
+    "| batch: median hours to first flag | batch: median campaign requests by then | online: accounts escalated "
+    "| online: campaigns escalated | online: median hours | online: median campaign requests "
+    "| online: requests refused or reasoning withheld |\n" + "|---" * 11 + "|"
+)
+BENIGN_HEAD = (
+    "| generator | benign archetype | accounts | batch: ever judged distiller | online: stepped up or blocked "
+    "| online: acted on (reasoning withheld, throttled or worse) | online: requests refused |\n" + "|---" * 7 + "|"
+)
+
+
+def replay(generator: str, seed: int, scale: float, every: timedelta) -> tuple[Path, float]:
+    """Replay one log at cut-offs and through the gateway (kept under bench/out: a rerun reuses it)."""
     data = generate(generator, seed, scale)
-    out = OUT / f"{generator}-{seed}-{scale}-replay"
+    out = OUT / f"{generator}-{seed}-{scale}-replay-{every.total_seconds() / 3600:g}h"
+    took = out / "seconds.txt"  # the first run's time, reported again when the outputs are reused
+    if (out / "online_time_to_detect.csv").exists() and took.exists():
+        return out, float(took.read_text(encoding="utf-8"))
     start = time.perf_counter()
-    result = run_replay([data / "traffic.jsonl.gz"], out, every)
-    wall = time.perf_counter() - start
-    flags = read_flags(out / "time_to_detect.csv")
-    rows = time_to_detect(
-        read_labels_csv(data / "labels.csv"), flags, read_campaign_flags(out / "campaign_time_to_detect.csv")
-    )
+    run_replay([data / "traffic.jsonl.gz"], out, every, online=True)
+    took.write_text(f"{time.perf_counter() - start:.1f}\n", encoding="utf-8")
+    return out, float(took.read_text(encoding="utf-8"))
 
-    def cell(v: float | int | None) -> str:
-        return "–" if v is None else f"{v:g}"
 
-    lines = "\n".join(
-        f"| {r.archetype} | {r.flagged} / {r.accounts} | {cell(r.median_requests_at_flag)} | "
-        f"{cell(r.max_requests_at_flag)} | {cell(r.campaign_requests_at_flag)} |"
-        for r in rows
-    )
-    write_block(
-        f"verdicts-timing-{generator}",
-        f"## Time to detect, {generator} generator (seed {seed}, scale {scale:g}, a cut-off every {every})\n\n"
-        f"`distillshield replay` over {result.cutoffs} cut-offs in {wall:.0f} s ({machine()}). Counts are taken at "
-        "the first cut-off that judges an account `distiller`, so they are upper bounds.\n\n"
-        "| archetype | flagged | median requests at flag | max | campaign requests at first flag |\n"
-        f"|---|---|---|---|---|\n{lines}\n",
-    )
+def timing_block(sim_seeds: list[int], blind_seeds: list[int], scale: float, every: timedelta) -> str:
+    """Time to detect per campaign archetype and false escalations per benign archetype, batch vs online."""
+    campaigns, benign, took = [], [], []
+    for generator, seeds in (("simulator", sim_seeds), ("blind", blind_seeds)):
+        table: dict[tuple[str, str], timing_report.ArchetypeTiming] = {}
+        for seed in seeds:
+            out, seconds = replay(generator, seed, scale, every)
+            took.append(seconds)
+            timing_report.measure(read_labels_csv(generate(generator, seed, scale) / "labels.csv"), out, table)
+            print(f"{generator} seed {seed}: replayed ({seconds:.0f} s)", flush=True)
+        campaigns += timing_report.campaign_rows(generator, table)
+        benign += timing_report.benign_rows(generator, table)
+    hours = every.total_seconds() / 3600
+    return f"""## Time to detect and false escalations, batch scan vs the gateway's live path (issue 15)
+
+`python bench/bench_verdicts.py --timing-only --scale {scale:g} --every {hours:g}`: the report seeds of the
+section above (simulator seeds {", ".join(map(str, sim_seeds))}, tuned on; blind seeds
+{", ".join(map(str, blind_seeds))}, never tuned on) at scale {scale:g}, each log replayed twice with
+`distillshield replay --online`. Batch: a scan as of every {hours:g} h
+cut-off; a flag is the first cut-off judging an account `distiller`, so times and counts are upper bounds (up to
+{hours:g} h late). Online: every request in time order through the real gateway (in-process state, online scoring
+and linking, default policy, no seed from a scan, every account on the default tier); a flag is the first
+`step_up` or `block` answer, exact. Per labelled campaign: hours from its first request to the first flag on any
+member, and the requests all its members had sent by then (medians over the flagged campaigns of three seeds);
+the last column is the share of the archetype's requests the gateway refused or answered with the reasoning
+withheld (risk 0.4 and up under the default policy), the harvest it denied short of escalating.
+{machine()}; one log's two replays took {min(took):.0f}-{max(took):.0f} s.
+
+{CAMPAIGN_HEAD}
+{chr(10).join(campaigns)}
+
+Benign archetypes: accounts ever judged `distiller` at any batch cut-off (even if cleared later), accounts the
+gateway ever stepped up or blocked, accounts it acted on at all, and the share of the archetype's requests it
+refused (throttles by risk and by the default tier's budget included):
+
+{BENIGN_HEAD}
+{chr(10).join(benign)}
+"""
 
 
 def main() -> None:
@@ -125,13 +160,26 @@ def main() -> None:
     parser.add_argument("--sim-seeds", type=int, nargs="+", default=[61, 62, 63])
     parser.add_argument("--blind-seeds", type=int, nargs="+", default=[301, 302, 303])
     parser.add_argument("--no-write", action="store_true", help="Print, do not write RESULTS.md.")
-    parser.add_argument("--timing", action="store_true", help="Also replay the first seed of each generator.")
+    parser.add_argument("--timing", action="store_true", help="Also replay every seed, batch and online.")
+    parser.add_argument("--timing-only", action="store_true", help="Only the replays (time to detect).")
     parser.add_argument("--every", type=float, default=6.0, help="Hours between replay cut-offs.")
     args = parser.parse_args()
-    overall_rows, archetype_rows, took = [], [], []
     for generator, seeds in (("simulator", args.sim_seeds), ("blind", args.blind_seeds)):
         if set(seeds) & DEV_SEEDS[generator]:
             raise SystemExit(f"{generator} seeds {sorted(set(seeds) & DEV_SEEDS[generator])} were used in development")
+    if not args.timing_only:
+        quality(args)
+    if args.timing or args.timing_only:
+        body = timing_block(args.sim_seeds, args.blind_seeds, args.scale, timedelta(hours=args.every))
+        print(body)
+        if not args.no_write:
+            write_block("verdicts-timing", body)
+
+
+def quality(args: argparse.Namespace) -> None:
+    """The verdicts-quality block: F1, FPR, per-archetype figures and ARI on both generators."""
+    overall_rows, archetype_rows, took = [], [], []
+    for generator, seeds in (("simulator", args.sim_seeds), ("blind", args.blind_seeds)):
         results = []
         for seed in seeds:
             evaluation, seconds = measure(generator, seed, args.scale)
@@ -166,9 +214,6 @@ Per archetype (benign: false-positive rate; campaigns: recall; accounts summed o
     print(body)
     if not args.no_write:
         write_block("verdicts-quality", body)
-    if args.timing:
-        timing_block("simulator", args.sim_seeds[0], args.scale, timedelta(hours=args.every))
-        timing_block("blind", args.blind_seeds[0], args.scale, timedelta(hours=args.every))
 
 
 if __name__ == "__main__":

@@ -24,6 +24,7 @@ from distillshield import __version__
 from distillshield.db import open_database, query_arrow, registered
 from distillshield.detect import DetectionResult, ExternalEvidence, detect
 from distillshield.detect.link import pairs_from_groups
+from distillshield.detect.model import SHIPPED, DetectionModel
 from distillshield.detect.rules import Rule, load_rules
 from distillshield.engines import Connection, DuckDBEngine, SqlEngine
 from distillshield.engines.spark import SparkOptions
@@ -86,16 +87,20 @@ def run_scan(
     spark: SparkOptions | None = None,
     known: KnownOrganisations | None = None,
     mapping: FieldMapping | None = None,
+    model: DetectionModel | None = None,
 ) -> ScanResult:
     """Scan ``inputs`` into ``out_dir``; see the scan output contract in docs/output.md.
 
-    With ``spark``, the SQL runs on Apache Spark instead of DuckDB (see docs/spark.md).
+    With ``spark``, the SQL runs on Apache Spark instead of DuckDB (see docs/spark.md). With ``model``
+    (``distillshield learn``), its weights and thresholds replace the shipped ones and its hash is recorded.
     """
     if spark is not None and mapping is not None:
         raise ConfigError("--mapping runs on the DuckDB engine only; scan without --engine spark to map a log")
     if spark is not None and intel is not None:
         raise ConfigError("--intel runs on the DuckDB engine only; scan without --engine spark to match intelligence")
     settings = settings or Settings()
+    if model is not None:
+        settings = model.settings(settings)
     registry = registry or build_registry()
     if rules is None:
         rules = load_rules(content_fields=content_fields(registry))
@@ -114,17 +119,17 @@ def run_scan(
             if known:
                 external = with_known_organisations(external or ExternalEvidence(), known, account_facts(con, known))
             scorers, linkers = registry.instances("scorers"), registry.instances("linkers")
-            detection = detect(con, frame, scorers, linkers, settings, progress, rules, external)
+            detection = detect(con, frame, scorers, linkers, settings, progress, rules, external, model or SHIPPED)
         result = ScanResult(out_dir, stats, detection, timings)
         with _timed(timings, "write"):
             write_outputs(con, result)
     finally:
         con.close()
-    write_run_json(result, files, settings, started, con.name)
+    write_run_json(result, files, settings, started, con.name, model)
     if html:
         with _timed(timings, "report"):
             render_report(out_dir)
-        write_run_json(result, files, settings, started, con.name)
+        write_run_json(result, files, settings, started, con.name, model)
     return result
 
 
@@ -265,7 +270,12 @@ def _timeline(con: Connection, detection: DetectionResult) -> list[tuple[str, st
 
 
 def write_run_json(
-    result: ScanResult, files: Sequence[Path], settings: Settings, started: datetime, engine: str = "duckdb"
+    result: ScanResult,
+    files: Sequence[Path],
+    settings: Settings,
+    started: datetime,
+    engine: str = "duckdb",
+    model: DetectionModel | None = None,
 ) -> None:
     """Inputs, counts, versions and timings: what an auditor needs to reproduce the run."""
     run: dict[str, Any] = {
@@ -279,6 +289,8 @@ def write_run_json(
         "settings": asdict(settings),
         "versions": {"python": platform.python_version(), "duckdb": duckdb.__version__, **_engine_versions(engine)},
     }
+    if model is not None:
+        run["model"] = {"sha256": model.digest}
     (result.out_dir / "run.json").write_text(json.dumps(run, indent=2) + "\n", encoding="utf-8")
 
 

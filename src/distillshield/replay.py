@@ -11,6 +11,8 @@ each cut-off, exactly as a scan run at that moment would. It writes:
 * ``campaign_time_to_detect.csv``: per final campaign, when its first member was
   flagged and how many requests all its members had made by then.
 * ``accounts.csv`` and ``campaigns.json`` of the last cut-off, as a scan writes them.
+* with ``--online``, ``online_time_to_detect.csv``: the same log sent request by
+  request through the gateway's live path (:mod:`distillshield.online_replay`).
 
 Counts are taken at the first cut-off at which the flag is raised, so they are
 an upper bound: a shorter ``--every`` tightens them at the cost of more passes.
@@ -35,10 +37,12 @@ from distillshield.features import compute_features
 from distillshield.features.pipeline import score_distinct_texts
 from distillshield.ingest import IngestStats, expand_inputs, ingest_paths
 from distillshield.ingest.mapping import FieldMapping
+from distillshield.online_replay import read_rows, replay_rows, write_online_csv
 from distillshield.pipeline import content_fields
 from distillshield.progress import SILENT, Progress
 from distillshield.registry import Registry, build_registry
 from distillshield.report import write_accounts_csv, write_campaigns_json
+from distillshield.respond.policy import DEFAULT_POLICY, Policy
 from distillshield.settings import Settings
 
 ACCOUNT_COLUMNS = (
@@ -59,6 +63,7 @@ class ReplayResult:
     cutoffs: int
     accounts_flagged: int
     campaigns: int
+    online_escalated: int | None = None  # accounts the gateway stepped up or blocked (``online``)
 
 
 def run_replay(
@@ -70,8 +75,11 @@ def run_replay(
     registry: Registry | None = None,
     progress: Progress = SILENT,
     mapping: FieldMapping | None = None,
+    online: bool = False,
+    policy: Policy = DEFAULT_POLICY,
 ) -> ReplayResult:
-    """Replay ``inputs`` in steps of ``every``; see the module docstring for the outputs."""
+    """Replay ``inputs`` in steps of ``every`` (and, with ``online``, through the gateway); see the module
+    docstring for the outputs."""
     settings = settings or Settings()
     registry = registry or build_registry()
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -88,15 +96,21 @@ def run_replay(
         con.register("flags", _flag_table(final, first_flag))
         account_rows = _account_rows(con)
         campaign_rows = _campaign_rows(con) if final.campaigns else []
+        rows = read_rows(con) if online else []
     finally:
         con.close()
+    escalated = None
+    if online:
+        live = replay_rows(rows, policy=policy, settings=settings, progress=progress)
+        write_online_csv(live, out_dir / "online_time_to_detect.csv")
+        escalated = len(live.escalated())
     # The last cut-off is a whole scan: its contract files let `evaluate` score the replay directory too.
     write_accounts_csv(final.verdicts, out_dir / "accounts.csv")
     write_campaigns_json(final.campaigns, out_dir / "campaigns.json")
     _write_csv(out_dir / "time_to_detect.csv", ACCOUNT_COLUMNS, account_rows)
     _write_csv(out_dir / "campaign_time_to_detect.csv", CAMPAIGN_COLUMNS, campaign_rows)
     flagged = sum(1 for r in account_rows if r["first_flagged_at"])
-    return ReplayResult(stats, n_cutoffs, flagged, len(campaign_rows))
+    return ReplayResult(stats, n_cutoffs, flagged, len(campaign_rows), escalated)
 
 
 def _cutoffs(con: duckdb.DuckDBPyConnection, every: timedelta) -> list[datetime]:

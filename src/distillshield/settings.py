@@ -81,6 +81,11 @@ class Settings:
     corroboration_families: int = _setting(
         2, "Evidence families with strong evidence a distiller verdict needs; fewer caps the risk below it"
     )
+    copyable_age_ratio: float = _setting(
+        3.0,
+        "Copyable content (templates, User-Agents) links two established accounts only when neither is"
+        " this many times older than the other",
+    )
     established_age_days: float = _setting(
         30.0,
         "Account age (days at its first request in the log) from which content an outsider can copy no"

@@ -17,19 +17,25 @@ REFERENCE = json.loads((Path(__file__).parent / "reference.json").read_text(enco
 
 def test_small_frontier_has_not_regressed_and_writes_its_report(tmp_path: Path) -> None:
     args = ["frontier", "--out", str(tmp_path), "--campaign", REFERENCE["campaign"], "--axes", REFERENCE["axis"]]
-    args += ["--judges", "distillshield,rate_limit", "--seeds", "1", "--steps", "3", "--days", "4"]
+    args += ["--judges", "distillshield,gateway,rate_limit", "--seeds", "1", "--steps", "3", "--days", "4"]
     result = CliRunner().invoke(app, [*args, "--campaign-scale", "0.25", "-q"])
     assert result.exit_code == 0, result.output
     data = json.loads((tmp_path / "frontier.json").read_text(encoding="utf-8"))
     ours = next(p for p in data["points"] if p["judge"] == "distillshield")
+    live = next(p for p in data["points"] if p["judge"] == "gateway")
     limit = next(p for p in data["points"] if p["judge"] == "rate_limit")
     assert ours["per_day"] <= 2 * REFERENCE["per_day"], f"undetected harvest doubled: {ours} vs {REFERENCE}"
+    assert live["per_day"] <= 2 * REFERENCE["gateway_per_day"], f"live path's harvest doubled: {live} vs {REFERENCE}"
     assert ours["per_day"] < limit["per_day"], "distillshield must hold the harvest below a rate limit alone"
+    assert live["per_day"] < limit["per_day"], "so must the gateway's live path"
+    assert 0 <= live["benign_flagged"] <= 0.05, "the gateway steps up or blocks hardly any benign account"
     assert ours["value"] is None or ours["per_day"] > 0
     assert 0 <= ours["benign_flagged"] <= 0.05, "the probe world's benign background is mostly left alone"
     page = (tmp_path / "frontier.html").read_text(encoding="utf-8")
     assert "Limits of this measurement" in page and (tmp_path / "frontier.png").stat().st_size > 5_000
     assert data["summary"]["rate"]["ratio_vs_rate_limit"] < 1
+    assert data["summary"]["rate"]["gateway_ratio_vs_rate_limit"] < 1
+    assert data["replays"] > 0 and "gateway tokens/day" in (tmp_path / "frontier.md").read_text(encoding="utf-8")
 
 
 def test_prices_come_from_yaml_and_bad_fields_are_named(tmp_path: Path) -> None:

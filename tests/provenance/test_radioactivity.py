@@ -55,3 +55,16 @@ def test_open_weights_reading_flags_student_not_control(bed: Bed) -> None:
     assert student.p_value is not None and student.p_value < 1e-6
     assert control.p_value is not None and control.p_value > 1e-3
     assert student.details["setting"] == "open-weights"
+
+
+def test_decoy_keys_measure_the_null_on_the_suspects_own_outputs(bed: Bed) -> None:
+    prompts = read_prompts(bed.root / "prompts.txt")[:40]
+    with serve(bed.student, bed.tokenizer, seed=9) as url:
+        student = black_box(ChatClient(url), [bed.scheme], bed.tokenize, prompts, max_tokens=100, decoys=50)
+    with serve(bed.control, bed.tokenizer, seed=9) as url:
+        control = black_box(ChatClient(url), [bed.scheme], bed.tokenize, prompts, max_tokens=100, decoys=50)
+    assert [k["key_id"] for k in student.details["keys"]] == ["bed"]  # decoys never enter the verdict
+    assert student.details["measured_null"]["empirical_p"] == 1 / 51
+    assert student.details["measured_null"]["decoys_below_1e-3"] == 0
+    assert control.details["measured_null"]["empirical_p"] > 0.02
+    assert any(a.startswith("Measured null") for a in control.assumptions)

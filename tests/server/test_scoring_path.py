@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import httpx
 import openai
 import orjson
 import pytest
@@ -55,3 +56,44 @@ def test_an_answer_is_dropped_when_the_requests_own_content_refuses_it(tmp_path:
     assert mine[2]["reason"].startswith("risk") and "online: elicitation_hits=3" in mine[2]["reason"]
     assert "stored account risk" in mine[3]["reason"]
     assert all(r["extra"]["gateway"]["action"] == "allow" for r in records if r["account_id"] == "ben")
+
+
+#: Where a client can put its ask in a chat request; each placement carries a plain last user question, so
+#: a gateway that read only the system text and the last user turn would miss every one but "system".
+QUESTION = "What is the capital of Australia? ({n})"
+PLACEMENTS = {
+    "system": lambda n: [
+        {"role": "system", "content": HARVEST.format(n=n)},
+        {"role": "user", "content": QUESTION.format(n=n)},
+    ],
+    "earlier_user_turn": lambda n: [
+        {"role": "user", "content": HARVEST.format(n=n)},
+        {"role": "assistant", "content": "Understood."},
+        {"role": "user", "content": QUESTION.format(n=n)},
+    ],
+    "input_text_part": lambda n: [
+        {"role": "user", "content": [{"type": "input_text", "text": HARVEST.format(n=n)}]},
+    ],
+}
+
+
+@pytest.mark.parametrize("placement", sorted(PLACEMENTS))
+def test_the_gateway_scores_an_ask_in_whichever_turn_the_client_put_it(tmp_path: Path, placement: str) -> None:
+    """Three requests with the ask in one turn kind reach the blocking risk; the same questions without it do not."""
+    build = PLACEMENTS[placement]
+    with stub_server(delay_s=0.0) as (stub_url, _):
+        config = GatewayConfig(
+            upstream_url=stub_url, keys=keyring({"mallory": {}, "ben": {}}), policy=POLICY, log_dir=tmp_path / "logs"
+        )
+        with gateway_server(config) as gw, httpx.Client(base_url=gw.url, timeout=30) as http:
+
+            def send(account: str, messages: list[dict[str, object]]) -> httpx.Response:
+                body = {"model": "stub-model", "messages": messages}
+                answer = http.post("/v1/chat/completions", json=body, headers={"Authorization": f"Bearer sk-{account}"})
+                gw.drain()
+                return answer
+
+            plain = [send("ben", [{"role": "user", "content": QUESTION.format(n=n)}]).status_code for n in range(3)]
+            asks = [send("mallory", build(n)).status_code for n in range(3)]
+    assert plain == [200, 200, 200]
+    assert asks == [200, 200, 403], placement

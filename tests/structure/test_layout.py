@@ -23,6 +23,7 @@ STAGES = (
     "evaluate",
     "simulate",
     "frontier",
+    "learn",
 )
 ROOT_MODULES = {
     "errors",
@@ -40,8 +41,16 @@ ROOT_MODULES = {
 }
 #: Exceptions with a reason: the simulator checks its own records with ingest's validator; watch reuses
 #: the batch job's output step (pipeline.write_outputs) so that its files equal scan's.
-#: The frontier runs the real batch job (pipeline.run_scan) on each probe.
-ALLOWED = {("simulate", "ingest"), ("watch", "pipeline"), ("frontier", "pipeline")}
+#: The frontier runs the real batch job (pipeline.run_scan) on each probe, and sends each probe through the
+#: real gateway (online_replay) for the live path. learn gathers a scan's evidence again as the batch job did
+#: (pipeline.content_fields, with_known_organisations).
+ALLOWED = {
+    ("simulate", "ingest"),
+    ("watch", "pipeline"),
+    ("frontier", "pipeline"),
+    ("frontier", "online_replay"),
+    ("learn", "pipeline"),
+}
 PUBLIC = ["distillshield", *(f"distillshield.{stage}" for stage in STAGES if (PACKAGE / stage).is_dir())]
 
 

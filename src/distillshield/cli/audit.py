@@ -45,6 +45,9 @@ def command(
     texts: Annotated[
         Path | None, typer.Option("--texts", help="Watermarked texts the suspect reads (one per line or JSONL).")
     ] = None,
+    decoys: Annotated[
+        int, typer.Option("--decoys", min=0, help="Random decoy keys scoring the same outputs (measured null).")
+    ] = 0,
     quiet: Quiet = False,
 ) -> None:
     """Run the radioactivity, canary, identity and fingerprint tests and write a report with p-values.
@@ -52,7 +55,10 @@ def command(
     The query budget (--queries x --max-tokens) is fixed up front; each test reports its statistic,
     p-value, assumptions and what would falsify it, and the verdict combines them (Holm).
 
-    Example: distillshield audit --suspect http://10.0.0.5:8000/v1 --key wm-key.json --out audit-out
+    With --decoys N the radioactivity tests also score the same outputs with N random keys and
+    report that measured null beside the key's p-value.
+
+    Example: distillshield audit --suspect http://10.0.0.5:8000/v1 --key wm-key.json --out audit-out --decoys 200
     """
     if (weights is None) != (texts is None):
         raise ConfigError("--weights and --texts go together (the open-weights test needs both)")
@@ -67,6 +73,7 @@ def command(
         references=tuple(ChatClient(url, model=model) for url in reference or ()),
         top_one=transformers_top_one(str(weights)) if weights else None,
         watermarked_texts=tuple(plan.tokenize(t) for t in read_prompts(texts)) if texts else (),
+        decoys=decoys,
     )
     if not quiet:
         err.print(f"auditing {escape(suspect)} with {len(plan.keyring.keys)} key(s), {queries} queries")

@@ -30,7 +30,8 @@ def command(
 ) -> None:
     """Search the evasion knobs for the largest undetected harvest (tokens/day and per dollar).
 
-    Each probe simulates a small world with one campaign, scans it and reads the verdicts;
+    Each probe simulates a small world with one campaign, scans it and reads the verdicts (the batch
+    scan), and sends it through the gateway request by request (the live path: step-up or block);
     baselines are a per-account rate limit alone and the content detectors alone.
 
     Example: distillshield frontier --out frontier --axes rate,cover --seeds 1,2,3 --steps 2
@@ -49,4 +50,5 @@ def command(
             )
         except ValueError as exc:
             raise ConfigError(str(exc)) from exc
-    out.print(f"{len(run.points)} frontier points from {run.scans} scans written to {out_dir / 'frontier.json'}")
+    done = f"{len(run.points)} frontier points from {run.scans} scans and {run.replays} gateway replays"
+    out.print(f"{done} written to {out_dir / 'frontier.json'}")

@@ -70,6 +70,7 @@ SUBCOMMANDS: dict[str, Subcommand] = {
     "watch": Subcommand(
         "watch", False, "Follow traffic logs or a Redis stream incrementally and keep the scan outputs up to date."
     ),
+    "learn": Subcommand("learn", False, "Fit evidence-family weights and verdict thresholds to analysts' labels."),
     "rules": Subcommand("rules", True, "Detection rules: list them, and test them on a log."),
     "evidence": Subcommand("evidence", True, "Tamper-evident evidence packages."),
     "keys": Subcommand("keys", True, "Create and show the key that signs evidence packages."),

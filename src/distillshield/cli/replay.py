@@ -13,6 +13,7 @@ from distillshield.cli.common import Quiet, err, out, reports_errors
 from distillshield.cli.mapping import MappingOption, mapping_from
 from distillshield.progress import Progress
 from distillshield.replay import run_replay
+from distillshield.respond.policy import DEFAULT_POLICY, load_policy
 from distillshield.settings import settings_from
 
 _UNITS = {"m": "minutes", "h": "hours", "d": "days"}
@@ -35,6 +36,10 @@ def command(
         list[str] | None, typer.Option("--set", help="Override a setting: name=value (repeatable).")
     ] = None,
     mapping: MappingOption = None,
+    online: Annotated[
+        bool, typer.Option("--online", help="Also send the log through the gateway's live path, request by request.")
+    ] = False,
+    policy: Annotated[Path | None, typer.Option(help="Gateway policy YAML for --online (default: serve's).")] = None,
     quiet: Quiet = False,
 ) -> None:
     """Replay logs as of successive cut-offs and report when each account and campaign was first flagged.
@@ -42,15 +47,25 @@ def command(
     Writes time_to_detect.csv (per account: first flagged at, requests by then, whether it joined an
     already flagged campaign) and campaign_time_to_detect.csv (per campaign: requests of all members
     by the first flag). `distillshield evaluate LABELS DIR` then reports them per archetype.
+    With --online, online_time_to_detect.csv says when the gateway, scoring and linking the same log live
+    (no seed), first answered each account step_up or block.
 
-    Example: distillshield replay logs/*.jsonl.gz --out ttd --every 6h
+    Example: distillshield replay logs/*.jsonl.gz --out ttd --every 6h --online
     """
     step = parse_every(every)
     with Progress(quiet=quiet, console=err) as progress:
         result = run_replay(
-            logs, out_dir, step, settings=settings_from(setting), progress=progress, mapping=mapping_from(mapping)
+            logs,
+            out_dir,
+            step,
+            settings=settings_from(setting),
+            progress=progress,
+            mapping=mapping_from(mapping),
+            online=online,
+            policy=load_policy(policy) if policy else DEFAULT_POLICY,
         )
     out.print(
         f"{result.ingest.read} read, {result.ingest.accepted} accepted, {result.ingest.quarantined} quarantined; "
         f"{result.cutoffs} cut-offs, {result.accounts_flagged} accounts flagged, {result.campaigns} campaigns"
+        + ("" if result.online_escalated is None else f"; online: {result.online_escalated} accounts escalated")
     )

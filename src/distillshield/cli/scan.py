@@ -20,6 +20,7 @@ from distillshield.cli.common import (
     reports_errors,
 )
 from distillshield.cli.mapping import MappingOption, mapping_from
+from distillshield.detect.model import load_model
 from distillshield.detect.rules import load_rules
 from distillshield.engines.spark import SparkOptions
 from distillshield.ingest.readers import Format
@@ -72,6 +73,10 @@ def command(
         list[str] | None, typer.Option("--spark-conf", help="A Spark setting: key=value (repeatable).")
     ] = None,
     known_orgs: KnownOrgsOption = None,
+    model: Annotated[
+        Path | None,
+        typer.Option("--model", help="Weights, thresholds and dismissed accounts learned by `distillshield learn`."),
+    ] = None,
     quiet: Quiet = False,
 ) -> None:
     """Scan API traffic logs: score every account, link campaigns, explain the evidence.
@@ -89,6 +94,8 @@ def command(
     Example: distillshield scan logs/2026-05/*.jsonl.gz --out scan-out --known-orgs orgs.yaml
 
     Another log schema (docs/input.md): distillshield scan bedrock-logs/ --out scan-out --mapping bedrock
+
+    With analysts' labels learned (docs/learn.md): distillshield scan logs/ --out scan-out --model model.yaml
     """
     if fmt not in get_args(Format):
         raise typer.BadParameter(f"--format must be auto, spec or litellm, not {fmt!r}")
@@ -118,6 +125,7 @@ def command(
             spark=spark,
             known=known,
             mapping=mapping_from(mapping),
+            model=load_model(model) if model is not None else None,
         )
     if ocsf is not None:
         write_ocsf(result.out_dir, ocsf)

@@ -13,6 +13,10 @@ Conventions:
 * ``rules`` (YAML, ``detect.rules``) add weighted signals by correlation over requests.
 * Every verdict keeps the signals that produced it: the trace behind
   ``reasons`` in accounts.csv and ``evidence`` in campaigns.json.
+* A learned model (:mod:`distillshield.detect.model`, written by ``learn``) may
+  scale each evidence family's weights and set the thresholds; detection is
+  ``gather`` (read the log, link accounts: model-free) then ``judge`` (weigh under
+  a model), so candidate models are judged without reading the log again.
 """
 
 from __future__ import annotations

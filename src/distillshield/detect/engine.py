@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
 import numpy as np
@@ -23,6 +23,7 @@ from distillshield.db import query_arrow, registered
 from distillshield.detect.link.base import Linker, LinkPairs
 from distillshield.detect.link.coordination import GroupStats, group_stats
 from distillshield.detect.link.graph import Community, LinkRules, find_communities
+from distillshield.detect.model import SHIPPED, DetectionModel
 from distillshield.detect.rules import Rule, rule_signals
 from distillshield.detect.scorers.base import AccountScorer
 from distillshield.detect.verdict import (
@@ -42,7 +43,19 @@ from distillshield.settings import Settings
 
 CAMPAIGN_SOURCE = "detect.engine.campaign"
 
-__all__ = ["DetectionResult", "ExternalEvidence", "detect", "noisy_or", "own_signals", "verdict_for"]
+__all__ = [
+    "DetectionResult",
+    "ExternalEvidence",
+    "Gathered",
+    "Judged",
+    "detect",
+    "gather",
+    "judge",
+    "noisy_or",
+    "own_signals",
+    "results",
+    "verdict_for",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,20 +90,30 @@ class DetectionResult:
     campaigns: list[Campaign]
 
 
+def established_mask(age_hours: npt.NDArray[np.float64], settings: Settings) -> npt.NDArray[np.bool_]:
+    """Whether each account was at least ``established_age_days`` old at its first request (unknown age,
+    NaN, is not): the one definition the scan and the gateway's online judge share."""
+    mask: npt.NDArray[np.bool_] = np.nan_to_num(age_hours, nan=-1.0) >= settings.established_age_days * 24
+    return mask
+
+
 def established_accounts(frame: AccountFrame, settings: Settings) -> frozenset[int]:
-    """Accounts at least ``established_age_days`` old at their first request (unknown age is not)."""
-    age = np.nan_to_num(frame["age_at_first_request_hours"], nan=-1.0)
-    return frozenset(int(i) for i in np.flatnonzero(age >= settings.established_age_days * 24))
+    """Row indices of the established accounts (:func:`established_mask`)."""
+    return frozenset(int(i) for i in np.flatnonzero(established_mask(frame["age_at_first_request_hours"], settings)))
 
 
 def link_rules(
     frame: AccountFrame, linkers: Sequence[Linker], settings: Settings, units: Mapping[str, str]
 ) -> LinkRules:
     index = {a: i for i, a in enumerate(frame.account_ids)}
+    established = established_accounts(frame, settings)
+    age_days = frame["age_at_first_request_hours"] / 24
     return LinkRules(
-        established=established_accounts(frame, settings),
+        established=established,
         copyable=frozenset(linker.kind for linker in linkers if linker.copyable),
         unit={index[a]: unit for a, unit in units.items() if a in index},
+        age_days={i: float(age_days[i]) for i in established},
+        age_ratio=settings.copyable_age_ratio,
     )
 
 
@@ -131,12 +154,12 @@ def campaign_signals(
 ) -> list[Signal]:
     """Signals about the group as a whole, separating observed facts from inferences."""
     context = context or GroupContext()
-    signals = coordination_signals(stats, len(members)) if stats else []
+    signals = coordination_signals(stats, len(members), context.established_share) if stats else []
     signals += member_family_signals(members, member_families)
     group = group_frame(frame, members, "group")
     for scorer in scorers:
         if scorer.judges_groups:
-            signals += [signal for _, signal in scorer.signals(group)]
+            signals += [signal for _, signal in scorer.group_signals(group)]
     age = np.nan_to_num(frame["age_at_first_request_hours"][members], nan=1e9)
     fresh = float(np.mean(age <= 48))
     if fresh >= 0.5:
@@ -228,7 +251,7 @@ def member_family_signals(members: npt.NDArray[np.int64], member_families: Seque
     return signals
 
 
-def coordination_signals(stats: GroupStats, size: int) -> list[Signal]:
+def coordination_signals(stats: GroupStats, size: int, established_share: float = 0.0) -> list[Signal]:
     """Round-robin timing and template breadth (see :mod:`distillshield.detect.link.coordination`)."""
     signals = []
     if stats.requests >= 100 and stats.merged_gap_cv < 0.5 and stats.alternation >= 0.8:
@@ -245,26 +268,125 @@ def coordination_signals(stats: GroupStats, size: int) -> list[Signal]:
             )
         )
     if stats.template_members >= 5:
-        # One instruction block sent by most of a group is coordination; by a few members of a big group
-        # it is a popular wrapper. Five senders are the least that count (template_min_accounts), ten the
-        # full weight.
-        share = stats.template_members / max(size, 1)
-        signals.append(
-            Signal(
-                CAMPAIGN_SOURCE,
-                "template_members",
-                float(stats.template_members),
-                0.6 * share * min(1.0, (stats.template_members - 2) / 8),
-                detail=f"members sending the group's most shared instruction block ({share:.0%} of the group)",
-                family="coordination",
-            )
-        )
+        signals.append(_template_breadth(stats, size, established_share))
     return signals
+
+
+def _template_breadth(stats: GroupStats, size: int, established_share: float) -> Signal:
+    """One instruction block sent by most of a group is coordination; by a few members of a big group
+    it is a popular wrapper. Five senders are the least that count (template_min_accounts), ten the full
+    weight. Long-standing customers who share one block and nothing else are most often users of one
+    framework's or vendor's default prompt, so that case counts half; a pool working from one prompt set
+    shares several blocks, and a farm's accounts are new."""
+    share = stats.template_members / max(size, 1)
+    weight = 0.6 * share * min(1.0, (stats.template_members - 2) / 8)
+    one_default_prompt = stats.shared_templates < 2 and established_share >= 0.75
+    if one_default_prompt:
+        weight *= 0.5
+    why = " (one block among long-standing customers: a common default prompt, counted half)"
+    return Signal(
+        CAMPAIGN_SOURCE,
+        "template_members",
+        float(stats.template_members),
+        weight,
+        detail=f"members sending the group's most shared instruction block ({share:.0%} of the group)"
+        + (why if one_default_prompt else ""),
+        family="coordination",
+    )
 
 
 def _pairs(community: Community, kind: str) -> int:
     value = community.links[kind]["pairs"]
     return value if isinstance(value, int) else 0
+
+
+@dataclass(frozen=True, slots=True)
+class Gathered:
+    """What detection reads off the log and the graph before weighing anything: the model-free half.
+
+    :func:`judge` turns it into verdicts under a :class:`DetectionModel`; ``learn`` gathers once and judges
+    many candidate models, since gathering (SQL linkers, group statistics) costs most of the time.
+    """
+
+    frame: AccountFrame
+    #: Per account: its own scorer, rule and external signals, unweighed.
+    signals: tuple[tuple[Signal, ...], ...]
+    communities: list[Community]
+    stats: dict[int, GroupStats]
+    established: frozenset[int]
+    external: ExternalEvidence
+
+
+@dataclass(frozen=True, slots=True)
+class Judged:
+    """Risks and traces of every account, and the communities judged campaigns, under one model."""
+
+    risk: npt.NDArray[np.float64]
+    #: Own risk (own signals, corroborated, before campaigns): what a dismissal is remembered at.
+    own_risk: npt.NDArray[np.float64]
+    signals: list[list[Signal]]
+    campaign_of: dict[int, str]
+    campaigns: list[tuple[str, Community, float, list[Signal]]]
+
+
+def gather(
+    con: Connection,
+    frame: AccountFrame,
+    scorers: Sequence[AccountScorer],
+    linkers: Sequence[Linker],
+    settings: Settings,
+    progress: Progress = SILENT,
+    rules: Sequence[Rule] = (),
+    external: ExternalEvidence | None = None,
+) -> Gathered:
+    """Every account's own signals, the communities linking them and each community's statistics."""
+    task = progress.task("Scoring and linking accounts", total=2)
+    external = external or ExternalEvidence()
+    signals = own_signals(frame, list(scorers))
+    fired = rule_signals(con, rules)
+    for i, account_id in enumerate(frame.account_ids):
+        signals[i] += fired.get(account_id, []) + list(external.signals.get(account_id, ()))
+    task.advance()
+    link_sets = [linker.pairs(con, settings) for linker in linkers] + list(external.links)
+    saturation = {linker.kind: linker.saturation for linker in linkers}
+    joining = link_rules(frame, list(linkers), settings, external.units)
+    communities = find_communities(frame.account_ids, link_sets, saturation, rules=joining)
+    stats = group_stats(con, frame.account_ids, communities)
+    task.advance()
+    task.close()
+    return Gathered(frame, tuple(tuple(s) for s in signals), communities, stats, joining.established, external)
+
+
+def judge(
+    gathered: Gathered, scorers: Sequence[AccountScorer], settings: Settings, model: DetectionModel = SHIPPED
+) -> Judged:
+    """Weigh the gathered evidence under ``model`` (its scales, thresholds and dismissed accounts).
+
+    ``settings`` are taken as they are: the caller applies :meth:`DetectionModel.settings` (scan does).
+    """
+    frame = gathered.frame
+    signals = [[model.weigh(s) for s in sig] for sig in gathered.signals]
+    own_risk = np.zeros(len(signals))
+    for i, sig in enumerate(signals):
+        own_risk[i], signals[i] = corroborate(sig, settings)
+    member_families = [strong_families(sig, settings) for sig in signals]
+    risk, campaign_of, judged = _judge_communities(
+        frame,
+        gathered.communities,
+        gathered.stats,
+        own_risk,
+        member_families,
+        signals,
+        scorers,
+        settings,
+        gathered.established,
+        model,
+    )
+    _honour_known_accounts(frame, gathered.external, own_risk, risk, signals, settings, model)
+    for i, sig in enumerate(signals):
+        if risk[i] >= settings.distiller_threshold and (named := families_note(sig, settings)) is not None:
+            sig.append(named)
+    return Judged(risk, own_risk, signals, campaign_of, judged)
 
 
 def detect(
@@ -276,50 +398,49 @@ def detect(
     progress: Progress = SILENT,
     rules: Sequence[Rule] = (),
     external: ExternalEvidence | None = None,
+    model: DetectionModel = SHIPPED,
 ) -> DetectionResult:
     """Verdicts for every account of ``frame`` and the campaigns found among them.
 
     ``external`` carries evidence from outside the log, such as a partner's
     intelligence matched against it: signals per account and groups to link.
+    ``model`` is a learned overlay (:mod:`distillshield.detect.model`); its
+    thresholds are expected in ``settings`` already.
     """
-    task = progress.task("Scoring and linking accounts", total=3)
-    external = external or ExternalEvidence()
-    signals = own_signals(frame, scorers)
-    fired = rule_signals(con, rules)
-    for i, account_id in enumerate(frame.account_ids):
-        signals[i] += fired.get(account_id, []) + list(external.signals.get(account_id, ()))
-    own_risk = np.zeros(len(signals))
-    for i, sig in enumerate(signals):
-        own_risk[i], signals[i] = corroborate(sig, settings)
-    member_families = [strong_families(sig, settings) for sig in signals]
-    task.advance()
-    link_sets = [linker.pairs(con, settings) for linker in linkers] + list(external.links)
-    saturation = {linker.kind: linker.saturation for linker in linkers}
-    joining = link_rules(frame, linkers, settings, external.units)
-    communities = find_communities(frame.account_ids, link_sets, saturation, rules=joining)
-    task.advance()
-    stats = group_stats(con, frame.account_ids, communities)
-    risk, campaign_of, judged = _judge_communities(
-        frame, communities, stats, own_risk, member_families, signals, scorers, settings, joining.established
-    )
-    _honour_known_accounts(frame, external, own_risk, risk, signals, settings)
-    for i, sig in enumerate(signals):
-        if risk[i] >= settings.distiller_threshold and (named := families_note(sig, settings)) is not None:
-            sig.append(named)
+    gathered = gather(con, frame, scorers, linkers, settings, progress, rules, external)
+    judged = judge(gathered, scorers, settings, model)
+    return results(con, gathered, judged, settings, model)
+
+
+def results(
+    con: Connection, gathered: Gathered, judged: Judged, settings: Settings, model: DetectionModel = SHIPPED
+) -> DetectionResult:
+    """Verdict and campaign records of one judgement (campaign volumes are read from the log)."""
+    frame, risk = gathered.frame, judged.risk
+    marked = model is not SHIPPED
     verdicts = [
         Verdict(
             a,
             round(float(risk[i]), 4),
             verdict_for(float(risk[i]), settings),
-            campaign_of.get(i),
-            tuple(signals[i]),
+            judged.campaign_of.get(i),
+            tuple([model.note(), *judged.signals[i]] if marked else judged.signals[i]),
         )
         for i, a in enumerate(frame.account_ids)
     ]
-    campaigns = _campaign_records(con, frame, judged, risk)
-    task.advance()
-    task.close()
+    campaigns = _campaign_records(con, frame, judged.campaigns, risk)
+    if marked:
+        campaigns = [_marked(c, model) for c in campaigns]
     return DetectionResult(verdicts, campaigns)
+
+
+def _marked(campaign: Campaign, model: DetectionModel) -> Campaign:
+    """The campaign with the model named in its evidence (``model``: the file's SHA-256)."""
+    evidence = dict(campaign.evidence)
+    signals = evidence.get("signals")
+    evidence["signals"] = [_signal_json(model.note()), *(signals if isinstance(signals, list) else [])]
+    evidence["model"] = model.digest
+    return replace(campaign, evidence=evidence)
 
 
 def _judge_communities(
@@ -332,6 +453,7 @@ def _judge_communities(
     scorers: Sequence[AccountScorer],
     settings: Settings,
     established: frozenset[int],
+    model: DetectionModel = SHIPPED,
 ) -> tuple[npt.NDArray[np.float64], dict[int, str], list[tuple[str, Community, float, list[Signal]]]]:
     risk = own_risk.copy()
     campaign_of: dict[int, str] = {}
@@ -345,7 +467,7 @@ def _judge_communities(
             ),
         )
         raw = campaign_signals(frame, members, member_families, community, stats.get(k), scorers, settings, context)
-        group_risk, group_signals = corroborate(raw, settings)
+        group_risk, group_signals = corroborate([model.weigh(s) for s in raw], settings)
         if group_risk >= settings.suspicious_threshold:
             judged.append((community, group_risk, group_signals))
     judged.sort(key=lambda item: (-len(item[0].members), frame.account_ids[item[0].members[0]]))
@@ -380,9 +502,13 @@ def _honour_known_accounts(
     risk: npt.NDArray[np.float64],
     signals: list[list[Signal]],
     settings: Settings,
+    model: DetectionModel = SHIPPED,
 ) -> None:
     """Apply what the provider knows: protected accounts are not made distillers by links, confirmed
-    benign accounts stay benign while their own risk stays at or under the risk they were confirmed at."""
+    benign accounts stay benign while their own risk stays at or under the risk they were confirmed at.
+
+    Accounts the model remembers as dismissed count as confirmed benign at the risk they were dismissed at."""
+    confirmed = {**external.confirmed, **model.dismissed}
     for i, account_id in enumerate(frame.account_ids):
         unit = external.units.get(account_id)
         if unit is not None:
@@ -401,8 +527,8 @@ def _honour_known_accounts(
                         "links alone never make this account a distiller",
                     )
                 )
-        if account_id in external.confirmed:
-            confirmed_at = external.confirmed[account_id]
+        if account_id in confirmed:
+            confirmed_at = confirmed[account_id]
             if own_risk[i] <= confirmed_at:
                 risk[i] = min(risk[i], max(0.0, settings.suspicious_threshold - 1e-4))
                 signals[i].append(

@@ -1,7 +1,10 @@
 """One point of the search: simulate a small world with one evasive campaign at a knob setting, judge it.
 
-Three judges read the same log. ``distillshield`` runs the real scan and calls the campaign
-detected when any of its accounts is judged ``distiller``. ``rate_limit`` is a per-account
+Four judges read the same log. ``distillshield`` runs the real scan and calls the campaign
+detected when any of its accounts is judged ``distiller``. ``gateway`` is the live path: the log
+is sent request by request through the real gateway (online scoring and linking, default policy,
+no seed) and the campaign is detected when any of its accounts is answered ``step_up`` or
+``block``. ``rate_limit`` is a per-account
 limit alone: detected when any campaign account exceeds the limit on any UTC day.
 ``content`` is the content detectors alone: detected when any campaign account's reasons name
 a signal a content scorer reads (elicitation asks, shared templates), whatever its verdict.
@@ -24,10 +27,11 @@ import orjson
 
 from distillshield.detect.scorers import content as content_scorers
 from distillshield.frontier.prices import Prices
+from distillshield.online_replay import run_online_replay
 from distillshield.pipeline import run_scan
 from distillshield.simulate import CampaignKnobs, simulate
 
-JUDGES = ("distillshield", "rate_limit", "content")
+JUDGES = ("distillshield", "gateway", "rate_limit", "content")
 #: Benign populations around the campaign, so peer-relative scorers have peers.
 BACKGROUND = ("casual_chat", "learner", "sharegpt_chat")
 
@@ -73,12 +77,15 @@ class Prober:
         self.root, self.world = root, world
         self._cache: dict[tuple[str, int], Probe] = {}
         self.scans = 0
+        self.replays = 0  # probes sent through the gateway (the live judge)
 
     def judge(self, knobs: CampaignKnobs, seed: int, judge: str) -> Probe:
         probe = self._simulated(knobs, seed)
         if judge not in probe.detected:
             if judge == "rate_limit":
                 probe.detected[judge], probe.benign_flagged[judge] = self._over_limit(self._dir(knobs, seed))
+            elif judge == "gateway":
+                probe.detected[judge], probe.benign_flagged[judge] = self._live(self._dir(knobs, seed))
             else:
                 found, flagged = self._scan(self._dir(knobs, seed))
                 probe.detected.update(found)
@@ -118,6 +125,13 @@ class Prober:
         over = {account for (account, _), n in per_day.items() if n > self.world.rate_limit_per_day}
         campaign, everyone = _campaign_accounts(out), {account for account, _ in per_day}
         return bool(over & campaign), _share(over - campaign, everyone - campaign)
+
+    def _live(self, out: Path) -> tuple[bool, float]:
+        """The gateway's verdict: escalated accounts after replaying the probe's log through it."""
+        result = run_online_replay([out / "traffic.jsonl.gz"], out / "live")
+        self.replays += 1
+        escalated, campaign = result.escalated(), _campaign_accounts(out)
+        return bool(escalated & campaign), _share(escalated - campaign, set(result.accounts) - campaign)
 
     def _scan(self, out: Path) -> tuple[dict[str, bool], dict[str, float]]:
         run_scan([out / "traffic.jsonl.gz"], out / "scan", html=False)

@@ -13,18 +13,28 @@ LIMITS = (
     "peer-relative scorers see fewer peers than in production. Bisection assumes detection is monotone along a "
     "knob and resolves the frontier only to the searched steps; a capped frontier means the strongest setting "
     "searched stayed unseen and the true frontier lies beyond it. Prices are list prices from the config; the "
-    "attacker's overheads (accounts, cards, proxies) are guesses. The gateway's live path is not searched yet."
+    "attacker's overheads (accounts, cards, proxies) are guesses. The gateway judge replays each probe log through "
+    "the gateway with no seed and the default policy, one request at a time (no concurrency), every account on the "
+    "default tier; it counts only step-up and block, although withheld reasoning already denies part of the "
+    "harvest."
 )
+JUDGES = ("distillshield", "gateway", "rate_limit", "content")
 
 
 def _fmt(x: float) -> str:
     return f"{x / 1e6:.2f}M" if x >= 1e5 else f"{x:,.0f}"
 
 
+def _ratio(value: float | None) -> str:
+    return "-" if value is None else f"{value:.3f}"
+
+
 def markdown(summary: dict[str, Any]) -> str:
-    judges = ("distillshield", "rate_limit", "content")
-    head = "| axis | " + " | ".join(f"{j} tokens/day (mean [min-max])" for j in judges)
-    lines = [head + " | distillshield tokens/$ | ratio distillshield / rate limit |", "|---" * 6 + "|"]
+    """One row per axis: each judge's frontier (mean ±95% CI [min-max] over seeds), tokens/$ and the ratios."""
+    judges = [j for j in JUDGES if any(j in row for row in summary.values())]
+    head = "| axis | " + " | ".join(f"{j} tokens/day (mean ±95% CI [min-max])" for j in judges)
+    tail = " | distillshield tokens/$ | ratio scan / rate limit | ratio gateway / rate limit |"
+    lines = [head + tail, "|---" * (len(judges) + 4) + "|"]
     for axis, row in summary.items():
         cells = []
         for judge in judges:
@@ -34,10 +44,11 @@ def markdown(summary: dict[str, Any]) -> str:
             s = row[judge]["per_day"]
             capped = " (capped)" if row[judge]["capped"] else ""
             fpr = f"; benign flagged {100 * row[judge]['benign_flagged']:.1f}%"
-            cells.append(f"{_fmt(s['mean'])} [{_fmt(s['min'])}-{_fmt(s['max'])}]{capped}{fpr}")
+            spread = f"{_fmt(s['mean'])} ±{_fmt(s.get('ci95', 0.0))} [{_fmt(s['min'])}-{_fmt(s['max'])}]"
+            cells.append(f"{spread}{capped}{fpr}")
         dollar = _fmt(row["distillshield"]["per_dollar"]["mean"]) if "distillshield" in row else "-"
-        ratio = row.get("ratio_vs_rate_limit")
-        lines.append(f"| {axis} | " + " | ".join(cells) + f" | {dollar} | {'-' if ratio is None else f'{ratio:.2f}'} |")
+        ratios = f"{_ratio(row.get('ratio_vs_rate_limit'))} | {_ratio(row.get('gateway_ratio_vs_rate_limit'))}"
+        lines.append(f"| {axis} | " + " | ".join(cells) + f" | {dollar} | {ratios} |")
     return "\n".join(lines) + "\n"
 
 
@@ -48,7 +59,7 @@ def plot(summary: dict[str, Any], path: Path) -> None:
     import matplotlib.pyplot as plt
 
     axes = list(summary)
-    judges = [j for j in ("distillshield", "rate_limit", "content") if any(j in summary[a] for a in axes)]
+    judges = [j for j in JUDGES if any(j in summary[a] for a in axes)]
     fig, ax = plt.subplots(figsize=(max(6, 1.1 * len(axes)), 4))
     width = 0.8 / max(1, len(judges))
     for k, judge in enumerate(judges):

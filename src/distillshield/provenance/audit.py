@@ -38,6 +38,8 @@ class AuditOptions:
     references: Sequence[ChatModel] = ()
     top_one: TopOne | None = None
     watermarked_texts: Sequence[Sequence[int]] = ()
+    #: Random keys that score the same outputs, to measure the radioactivity tests' null (0: none).
+    decoys: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,7 +81,13 @@ def run_audit(plan: AuditPlan, suspect: ChatModel, *, name: str, options: AuditO
     prompts = plan.prompts[: options.queries]
     findings = [
         black_box(
-            suspect, schemes, plan.tokenize, prompts, max_tokens=options.max_tokens, temperature=options.temperature
+            suspect,
+            schemes,
+            plan.tokenize,
+            prompts,
+            max_tokens=options.max_tokens,
+            temperature=options.temperature,
+            decoys=options.decoys,
         ),
         _open_weights(plan, options),
         _canaries(plan, suspect),
@@ -98,7 +106,7 @@ def _open_weights(plan: AuditPlan, options: AuditOptions) -> Finding:
     if options.top_one is None or not options.watermarked_texts:
         reason = "needs the suspect's weights and watermarked texts (--weights, --texts)"
         return skipped("radioactivity.open_weights", reason)
-    return open_weights(options.top_one, plan.keyring.schemes, options.watermarked_texts)
+    return open_weights(options.top_one, plan.keyring.schemes, options.watermarked_texts, decoys=options.decoys)
 
 
 def _canaries(plan: AuditPlan, suspect: ChatModel) -> Finding:

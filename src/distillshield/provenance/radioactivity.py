@@ -20,6 +20,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+from scipy import stats
+
 from distillshield.errors import InputError, Location
 from distillshield.provenance.client import ChatModel
 from distillshield.provenance.findings import Finding
@@ -30,6 +33,8 @@ Tokenize = Callable[[str], Sequence[int]]
 #: Token ids of a text -> the suspect's top-1 prediction after each prefix ids[: i + 1].
 TopOne = Callable[[Sequence[int]], Sequence[int]]
 
+#: Decoy keys are drawn from a fixed seed, so an audit is reproducible; they need not be secret.
+DECOY_SEED = 20_261_203
 ASSUMPTIONS = (
     "The watermark keys are secret and were never used to generate the suspect's prompts or answers "
     "except through the protected model's outputs.",
@@ -51,6 +56,8 @@ class _Pool:
     scheme: WatermarkScheme
     n: int = 0
     score: float = 0.0
+    #: A decoy key, never used by the provider: its p-values measure the null on this very corpus.
+    decoy: bool = False
 
     def add(self, fresh: Sequence[tuple[int, ...]]) -> None:
         self.n += len(fresh)
@@ -84,25 +91,68 @@ class _Group:
             pool.add(fresh)
 
 
-def _groups(schemes: Sequence[WatermarkScheme]) -> list[_Group]:
+def _groups(schemes: Sequence[WatermarkScheme], decoys: int = 0) -> list[_Group]:
     by_signature: dict[tuple[object, ...], _Group] = {}
+    rng = np.random.default_rng(DECOY_SEED)
     for scheme in schemes:
         by_signature.setdefault(scheme.window_signature(), _Group([])).pools.append(_Pool(scheme))
+    for scheme in schemes[:1]:
+        for i in range(decoys):
+            decoy = _decoy(scheme, rng, i)
+            by_signature.setdefault(decoy.window_signature(), _Group([])).pools.append(_Pool(decoy, decoy=True))
     return list(by_signature.values())
 
 
+def _decoy(scheme: WatermarkScheme, rng: np.random.Generator, index: int) -> WatermarkScheme:
+    """The same scheme and parameters under a fresh random key."""
+    from distillshield.respond.watermark.keys import SCHEMES
+
+    params = dict(scheme.params())
+    name = {"greenlist": "hashing_key", "gumbel": "key", "synthid": "keys"}[scheme.name]
+    if name == "keys":
+        params[name] = [int(k) for k in rng.integers(1, 2**48, len(params[name]))]
+    else:
+        params[name] = int(rng.integers(1, 2**62))
+    built: WatermarkScheme = SCHEMES[scheme.name](vocab_size=scheme.vocab_size, key_id=f"decoy-{index}", **params)
+    return built
+
+
+def _measured_null(decoys: Sequence[_Pool], best_p: float) -> dict[str, float]:
+    p = np.array([d.scheme.p_value(d.score, d.n) for d in decoys])
+    return {
+        "decoy_keys": float(len(p)),
+        "decoys_below_1e-3": float((p < 1e-3).sum()),
+        "median_decoy_p": float(np.median(p)),
+        "smallest_decoy_p": float(p.min()),
+        "ks_p_not_too_small": float(stats.kstest(p, "uniform", alternative="greater").pvalue),
+        "empirical_p": float((1 + (p <= best_p).sum()) / (1 + len(p))),
+    }
+
+
 def _finding(test: str, groups: Sequence[_Group], tokens_read: int, setting: str, **extra: object) -> Finding:
-    pools = [pool for group in groups for pool in group.pools]
+    everything = [pool for group in groups for pool in group.pools]
+    pools = [pool for pool in everything if not pool.decoy]
+    decoys = [pool for pool in everything if pool.decoy]
     per_key = [p.summary() for p in pools]
     p_values = [float(p.scheme.p_value(p.score, p.n)) for p in pools]
     best = min(pools, key=lambda p: p.scheme.p_value(p.score, p.n))
+    assumptions: tuple[str, ...] = ASSUMPTIONS
+    if decoys:
+        null = _measured_null(decoys, min(p_values))
+        extra = {**extra, "measured_null": null}
+        assumptions = (
+            *ASSUMPTIONS,
+            f"Measured null: the same replies scored with {len(decoys)} decoy keys of the first key's scheme "
+            f"gave {null['decoys_below_1e-3']:.0f} p-values below 1e-3 (median {null['median_decoy_p']:.2g}); "
+            f"the key's rank among them gives the assumption-free p-value {null['empirical_p']:.3g}.",
+        )
     return Finding(
         test=test,
         status="ran",
         statistic_name="z (best key)",
         statistic=best.scheme.z_score(best.score, best.n),
         p_value=bonferroni(p_values),
-        assumptions=ASSUMPTIONS,
+        assumptions=assumptions,
         falsified_by=FALSIFIED_BY,
         details={
             "setting": setting,
@@ -122,9 +172,14 @@ def black_box(
     *,
     max_tokens: int = 200,
     temperature: float = 1.0,
+    decoys: int = 0,
 ) -> Finding:
-    """Query ``suspect`` once per prompt and pool the scores of all replies, per key."""
-    groups = _groups(schemes)
+    """Query ``suspect`` once per prompt and pool the scores of all replies, per key.
+
+    ``decoys`` fresh random keys of the first key's scheme score the same replies: their p-values
+    are the null measured on this suspect's own outputs, reported beside the key's.
+    """
+    groups = _groups(schemes, decoys)
     for prompt in prompts:
         prompt_ids = tokenize(prompt)
         for group in groups:
@@ -138,9 +193,11 @@ def black_box(
     return _finding("radioactivity.black_box", groups, read, "black-box", queries=len(prompts))
 
 
-def open_weights(top_one: TopOne, schemes: Sequence[WatermarkScheme], texts: Sequence[Sequence[int]]) -> Finding:
+def open_weights(
+    top_one: TopOne, schemes: Sequence[WatermarkScheme], texts: Sequence[Sequence[int]], *, decoys: int = 0
+) -> Finding:
     """Score the suspect's top-1 predictions while it reads the provider's watermarked ``texts``."""
-    groups = _groups(schemes)
+    groups = _groups(schemes, decoys)
     read = 0
     for ids in texts:
         predicted = top_one(ids)

@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -116,6 +116,14 @@ def decode(tokenizer: Any, ids: Sequence[int]) -> str:
     return str(tokenizer.decode(list(ids)))
 
 
+class Servable(Protocol):
+    """A model the loopback server can serve: ``BigramLM`` here, ``tfbed.ChatLM`` for transformers."""
+
+    def generate(
+        self, prompts: Sequence[Sequence[int]], n_tokens: int, *, seed: int, temperature: float = 1.0
+    ) -> list[list[int]]: ...
+
+
 class _Handler(BaseHTTPRequestHandler):
     server: _ModelServer
 
@@ -150,7 +158,7 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 class _ModelServer(ThreadingHTTPServer):
-    def __init__(self, model: BigramLM, tokenizer: Any, seed: int) -> None:
+    def __init__(self, model: Servable, tokenizer: Any, seed: int) -> None:
         super().__init__(("127.0.0.1", 0), _Handler)
         self.model, self.tokenizer = model, tokenizer
         self._lock = threading.Lock()
@@ -166,7 +174,7 @@ class _ModelServer(ThreadingHTTPServer):
 
 
 @contextmanager
-def serve(model: BigramLM, tokenizer: Any, *, seed: int = 0) -> Iterator[str]:
+def serve(model: Servable, tokenizer: Any, *, seed: int = 0) -> Iterator[str]:
     """Serve ``model`` as an OpenAI-compatible chat endpoint on a loopback ephemeral port; yields its URL."""
     server = _ModelServer(model, tokenizer, seed)
     thread = threading.Thread(target=server.serve_forever, daemon=True)

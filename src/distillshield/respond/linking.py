@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from distillshield.detect.engine import GroupContext, campaign_signals, own_signals
+from distillshield.detect.engine import GroupContext, campaign_signals, established_mask, own_signals
 from distillshield.detect.link.coordination import GroupStats
 from distillshield.detect.link.graph import MIN_EDGE, Community
 from distillshield.detect.link.linkers import (
@@ -268,8 +268,7 @@ def judge_group(
 
 def _context(rows: Sequence[Evidence], settings: Settings) -> GroupContext:
     """Members' age and shared cards, as the scan's judge reads them (unknown age is not established)."""
-    age = np.array([_age_hours(r) for r in rows])
-    established = np.nan_to_num(age, nan=-1.0) >= settings.established_age_days * 24
+    established = established_mask(np.array([_age_hours(r) for r in rows], dtype=np.float64), settings)
     cards: dict[str, int] = {}
     for r in rows:
         if r.fingerprint:
@@ -385,7 +384,8 @@ class OnlineCampaigns:
                     holders[key] = holders.get(key, 0) + 1
         requests = sum(self.evidence[m].requests for m in members)
         cv, alternation = merged_stream([self.evidence[m].times for m in members])
-        return GroupStats(requests, cv, alternation, max(holders.values(), default=0))
+        shared = sum(1 for n in holders.values() if n >= 2)
+        return GroupStats(requests, cv, alternation, max(holders.values(), default=0), shared)
 
     async def _judge(self, group: Group) -> None:
         members = sorted(group.members)

@@ -74,6 +74,9 @@ class Observation:
     api_key_id: str
     user_id: str | None
     content: dict[str, float]  # content detector name -> score
+    #: Every client-written turn the content detectors read (``features.content.turns``); empty means the
+    #: system text and the last user turn alone, as for a request known only by those.
+    turns: tuple[Turn, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

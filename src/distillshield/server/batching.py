@@ -9,6 +9,10 @@ requests, and at low load is one request with no added wait.
 Submitting does not wait: the gateway submits, forwards the request upstream,
 and awaits the score only before it releases the answer. The scoring then runs
 while the model server works, instead of before it starts.
+
+A request is scored by every turn its client wrote (``Observation.turns``: system and developer
+messages, each user turn, each text part whatever its type, tool descriptions), as the scan scores the
+logged request: one score per detector, the largest over its turns, so a request counts once.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass, replace
 
+from distillshield.features.content.turns import pair_turns
 from distillshield.respond.online import Observation, OnlineScorer, Score, Snapshot
 
 Scored = tuple[Observation, Score]
@@ -53,7 +58,9 @@ class ScoringBatcher:
         if not jobs:
             return
         try:
-            contents = self.scorer.content_many([j.obs.system for j in jobs], [j.obs.user for j in jobs])
+            # Every turn the client wrote, as the scan reads it: one request, one score per detector (max over turns).
+            turns = [j.obs.turns or pair_turns(j.obs.system, j.obs.user) for j in jobs]
+            contents = self.scorer.content_many([j.obs.system for j in jobs], [j.obs.user for j in jobs], turns)
             observations = [replace(j.obs, content=c) for j, c in zip(jobs, contents, strict=True)]
             scores = self.scorer.score_many([j.account_id for j in jobs], [j.snapshot for j in jobs], observations)
         except Exception as exc:  # a broken plugin fails the requests of this batch, not the event loop

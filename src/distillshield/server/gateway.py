@@ -31,6 +31,7 @@ from starlette.responses import Response, StreamingResponse
 
 from distillshield.bodies import BodyTooLargeError, read_body
 from distillshield.errors import RecordError, StateUnavailableError, UpstreamError
+from distillshield.features.content.turns import Turn, body_turns, pair_turns
 from distillshield.ingest.base import split_messages
 from distillshield.respond.actions import REFUSALS, Decision
 from distillshield.respond.decide import Judgement, judge
@@ -225,6 +226,7 @@ class Gateway:
             api_key_id=identity.key_id,
             user_id=user_id if isinstance(user_id, str) else None,
             content={},  # filled in by the batcher, with the other requests of its batch
+            turns=_content_turns(body, route, system, user),
         )
         request_id = f"req_{uuid.uuid4().hex}"
         return Call(request_id, obs.ts, started, route, identity, body, obs, ip, stream=body.get("stream") is True)
@@ -590,6 +592,14 @@ def _prompt_parts(body: dict[str, Any], route: str) -> tuple[str, str, int]:
     if not isinstance(prompt, str):
         raise BadRequest("prompt must be a string or a list of strings", "prompt")
     return "", prompt, 1
+
+
+def _content_turns(body: dict[str, Any], route: str, system: str, user: str) -> tuple[Turn, ...]:
+    """Every turn the client wrote (system and developer messages, each user turn, each text part, tool
+    descriptions), read as the scan reads a logged request with these messages and tools, so both score it alike."""
+    if route != "chat":
+        return pair_turns(system, user)
+    return body_turns(system, user, body.get("messages"), body.get("tools"))
 
 
 def _reasoning_tokens(usage: dict[str, Any]) -> int:

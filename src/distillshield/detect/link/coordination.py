@@ -32,6 +32,8 @@ class GroupStats:
     merged_gap_cv: float
     alternation: float
     template_members: int
+    #: Distinct instruction blocks each sent by at least two members.
+    shared_templates: int = 0
 
 
 _STATS_SQL = """
@@ -50,13 +52,14 @@ timing AS (
   FROM s GROUP BY community
 ),
 tmpl AS (
-  SELECT community, max(n) AS template_members
+  SELECT community, max(n) AS template_members, sum(CASE WHEN n >= 2 THEN 1 ELSE 0 END) AS shared_templates
   FROM (SELECT m.community, t.kind, t.template_key, count(DISTINCT t.account_id) AS n
         FROM account_templates t JOIN community_members m USING (account_id)
         GROUP BY m.community, t.kind, t.template_key)
   GROUP BY community
 )
-SELECT timing.*, coalesce(tmpl.template_members, 0) AS template_members
+SELECT timing.*, coalesce(tmpl.template_members, 0) AS template_members,
+       coalesce(tmpl.shared_templates, 0) AS shared_templates
 FROM timing LEFT JOIN tmpl USING (community)
 """
 
@@ -79,6 +82,7 @@ def group_stats(con: Connection, account_ids: tuple[str, ...], communities: list
             float(r["merged_gap_cv"]),
             float(r["alternation"] if r["alternation"] is not None else 0.0),
             int(r["template_members"]),
+            int(r["shared_templates"]),
         )
         for r in rows
     }

@@ -56,12 +56,25 @@ class LinkRules:
     established: frozenset[int] = frozenset()
     copyable: frozenset[str] = frozenset()
     unit: dict[int, str] = field(default_factory=dict)
+    #: Age in days at the first request, for established accounts (``age_ratio``).
+    age_days: dict[int, float] = field(default_factory=dict)
+    #: Copyable content joins two established accounts only when neither is this many times older than
+    #: the other: a key that turns 30 days old is established by the rule, yet copying a two-year-old
+    #: customer's wrapper makes it no colleague of that customer.
+    age_ratio: float = float("inf")
 
     def allows(self, kind: str, i: int, j: int) -> bool:
         unit_i, unit_j = self.unit.get(i), self.unit.get(j)
         if unit_i is not None and unit_i == unit_j:
             return False
-        return not (kind in self.copyable and (i in self.established) != (j in self.established))
+        if kind not in self.copyable:
+            return True
+        if (i in self.established) != (j in self.established):
+            return False
+        if i not in self.established:
+            return True
+        older, younger = max(self.age_days[i], self.age_days[j]), min(self.age_days[i], self.age_days[j])
+        return older < self.age_ratio * younger
 
 
 @dataclass

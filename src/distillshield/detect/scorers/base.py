@@ -36,6 +36,11 @@ class AccountScorer(ABC):
     def signals(self, frame: AccountFrame) -> Iterator[tuple[int, Signal]]:
         """Signals for the accounts this scorer fires on."""
 
+    def group_signals(self, frame: AccountFrame) -> Iterator[tuple[int, Signal]]:
+        """Signals on a community's one-row frame (:func:`group_frame`); the same test as for an account
+        unless a scorer knows that a group hides what it does differently."""
+        return self.signals(frame)
+
     def _emit(
         self,
         frame: AccountFrame,

@@ -13,6 +13,13 @@ it grows with every flagged request and shrinks with every clean one, so a
 student's one "explain your reasoning" among fifty questions is no evidence,
 while a low-and-slow account's fifty paraphrased asks are overwhelming even
 though they are mixed with cover traffic. The weight is ``cap * (1 - exp(-LLR / scale))``.
+
+A community is judged with the same test over its pooled requests, but with
+a lower alternative rate (``group_rate_ratio`` times the benign rate): a
+pool spreads its asks over many accounts, paraphrases them and mixes in cover
+traffic, so its pooled hit rate sits well under one harvesting account's,
+while thousands of pooled requests make even a few times the benign rate a
+clear excess. A group still needs a second family to be judged a campaign.
 """
 
 from __future__ import annotations
@@ -59,13 +66,21 @@ class ContentEvidence(AccountScorer):
     family: ClassVar[str] = "content"
     #: Fewer hits than this are never evidence, however few requests the account made.
     min_hits: ClassVar[int] = 3
+    #: A group's alternative hit rate, as a multiple of ``p0`` (never above ``p1``).
+    group_rate_ratio: ClassVar[float] = 8.0
     description: ClassVar[str]
 
-    def llr(self, frame: AccountFrame) -> npt.NDArray[np.float64]:
-        return binomial_llr(frame[f"{self.detector}_hits"], frame["n_requests"], self.p0, self.p1)
+    def llr(self, frame: AccountFrame, p1: float | None = None) -> npt.NDArray[np.float64]:
+        return binomial_llr(frame[f"{self.detector}_hits"], frame["n_requests"], self.p0, p1 or self.p1)
 
     def signals(self, frame: AccountFrame) -> Iterator[tuple[int, Signal]]:
-        llr = self.llr(frame)
+        return self._signals(frame, self.p1)
+
+    def group_signals(self, frame: AccountFrame) -> Iterator[tuple[int, Signal]]:
+        return self._signals(frame, min(self.p1, self.group_rate_ratio * self.p0))
+
+    def _signals(self, frame: AccountFrame, p1: float) -> Iterator[tuple[int, Signal]]:
+        llr = self.llr(frame, p1)
         hits, share = frame[f"{self.detector}_hits"], frame[f"{self.detector}_share"]
         weights = llr_weight(llr, self.cap, self.scale)
         source = plugin_id(type(self))
@@ -119,9 +134,9 @@ class ToolHarvest(ContentEvidence):
     cap: ClassVar[float] = 0.9
     description: ClassVar[str] = "plan-narrating tool scaffolds"
 
-    def llr(self, frame: AccountFrame) -> npt.NDArray[np.float64]:
+    def llr(self, frame: AccountFrame, p1: float | None = None) -> npt.NDArray[np.float64]:
         # A scaffold without tool calls in the answers is a prompt style, not a trace harvest.
-        return np.where(frame["tool_call_share"] >= 0.3, super().llr(frame), 0.0)
+        return np.where(frame["tool_call_share"] >= 0.3, super().llr(frame, p1), 0.0)
 
 
 class InstructionHarvest(ContentEvidence):

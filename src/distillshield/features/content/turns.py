@@ -126,3 +126,17 @@ def scan_turns(system: str, user: str, messages: str | None, extra: str | None) 
         n_user_turns = sum(1 for m in parsed if isinstance(m, dict) and m.get("role") == "user")
     richer = n_user_turns > 1 or '"type"' in (messages or "") or '"tools"' in (extra or "")
     return request_turns(system, user, messages or None, extra or None) if richer else pair_turns(system, user)
+
+
+def body_turns(system: str, user: str, messages: Any, tools: Any = None) -> tuple[Turn, ...]:
+    """The turns the scan will read for a request body as a client sends it (``messages`` and ``tools`` parsed).
+
+    The gateway scores with this before the request is stored: the body is read through the same JSON the
+    traffic log stores (``messages`` as is, ``tools`` as the ``extra`` object it lands in), so a request scores
+    the same online and in a later scan.
+    """
+    if messages is None and not tools:
+        return pair_turns(system, user)
+    stored = orjson.dumps(messages).decode() if messages is not None else None
+    extra = orjson.dumps({"tools": tools}).decode() if isinstance(tools, list) and tools else None
+    return scan_turns(system, user, stored, extra)

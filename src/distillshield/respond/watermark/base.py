@@ -86,9 +86,14 @@ class WatermarkScheme(Protocol):
 
     name: ClassVar[str]
     key_id: str
+    vocab_size: int
     #: How many preceding tokens a token needs before it can be scored.
     context_needed: int
     min_tokens: int
+
+    def params(self) -> dict[str, Any]:
+        """The key and parameters, as a key file's ``params`` holds them."""
+        ...
 
     def window(self, context: Sequence[int], token: int) -> tuple[int, ...]:
         """The tuple that decides ``token``'s score after ``context``: the unit of deduplication."""

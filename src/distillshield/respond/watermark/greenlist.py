@@ -62,6 +62,7 @@ class GreenList:
         # The exact null rate: transformers keeps int(V * ratio) green tokens, slightly under the ratio.
         self._null_rate = int(vocab_size * greenlist_ratio) / vocab_size
         self._processor: Any = None
+        self._fixed_table: np.ndarray[Any, np.dtype[np.int64]] | None = None
         # lefthash green lists depend on the previous token only: cache one mask per token, bounded
         # so that a key over a 150k-token vocabulary stays near 150 MB.
         self._mask = lru_cache(maxsize=1024)(self._mask_uncached)
@@ -108,11 +109,28 @@ class GreenList:
 
     def window(self, context: Sequence[int], token: int) -> tuple[int, ...]:
         # Only the tokens that decide the green list count: lefthash seeds on the last context token
-        # alone whatever context_width is, selfhash on the whole n-gram including the token.
+        # alone whatever context_width is; selfhash seeds on min_i(key * h(t_i) * h(token)) over the
+        # n-gram, so the token that attains the minimum and the token itself decide it. Distinct
+        # n-grams sharing that pair are one random draw, and must be scored once (issue 19).
         if self.seeding_scheme == "lefthash":
             return (int(context[-1]), int(token))
-        width = self.context_width
-        return (*(int(t) for t in context[len(context) - width + 1 :]), int(token))
+        if self.context_width == 1:
+            return (int(token),)
+        ngram = [int(t) for t in context[len(context) - self.context_width + 1 :]] + [int(token)]
+        return (self._seed_token(ngram), int(token))
+
+    def _seed_token(self, ngram: Sequence[int]) -> int:
+        # transformers multiplies int64 tensors, which wrap around; the same wrap-around here.
+        table = self._table()
+        size = len(table)
+        last = int(table[ngram[-1] % size]) + 1
+        products = [_wrap64(self.hashing_key * (int(table[t % size]) + 1) * last) for t in ngram]
+        return ngram[products.index(min(products))]
+
+    def _table(self) -> np.ndarray[Any, np.dtype[np.int64]]:
+        if self._fixed_table is None:
+            self._fixed_table = self.logits_processor().fixed_table.numpy()
+        return self._fixed_table
 
     def _mask_uncached(self, prev: int) -> np.ndarray[Any, np.dtype[np.bool_]]:
         torch = require_torch()
@@ -122,7 +140,8 @@ class GreenList:
         return mask
 
     def _green_uncached(self, window: tuple[int, ...]) -> bool:
-        # selfhash: the green list depends on the candidate token itself, so it is drawn per window.
+        # selfhash: the green list depends on the candidate token itself, so it is drawn per window;
+        # (seed token, token) gives the same minimum as the full n-gram it was taken from.
         torch = require_torch()
         green = self.logits_processor()._get_greenlist_ids(torch.tensor(window, dtype=torch.long))
         return bool((green == window[-1]).any())
@@ -143,6 +162,9 @@ class GreenList:
         return float(sum(int(self._mask(int(p))[g].sum()) for p, g in zip(prevs, groups, strict=True)))
 
     def window_signature(self) -> tuple[object, ...]:
+        if self.seeding_scheme == "selfhash" and self.context_width > 1:
+            # The seed token depends on the key's hashing table, so keys cannot share a tape.
+            return (self.name, self.seeding_scheme, self.context_width, self.hashing_key)
         return (self.name, self.seeding_scheme, self.context_width)
 
     def green_mask(self, context: Sequence[int]) -> np.ndarray[Any, np.dtype[np.bool_]]:
@@ -168,3 +190,8 @@ class GreenList:
     def detect(self, token_ids: Sequence[int], *, tape: ScoringTape | None = None, dedup: bool = True) -> Detection:
         """Score generated token ids (prompt and BOS removed); see :func:`detect`."""
         return detect(self, token_ids, tape=tape, dedup=dedup)
+
+
+def _wrap64(value: int) -> int:
+    """``value`` as a signed 64-bit integer after wrap-around, as torch's int64 arithmetic gives it."""
+    return (value + 2**63) % 2**64 - 2**63
