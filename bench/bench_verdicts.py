@@ -10,7 +10,7 @@ its figures are the ones that count. Development used simulator seeds 3 and
 
 Writes the ``verdicts-quality`` block of bench/RESULTS.md.
 
-Usage: python bench/bench_verdicts.py [--scale 0.3] [--sim-seeds 61 62 63] [--blind-seeds 301 302 303]
+Usage: python bench/bench_verdicts.py [--scale 0.3] [--sim-seeds 61 62 63] [--blind-seeds 501 502 503]
 """
 
 from __future__ import annotations
@@ -158,7 +158,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--scale", type=float, default=0.3)
     parser.add_argument("--sim-seeds", type=int, nargs="+", default=[61, 62, 63])
-    parser.add_argument("--blind-seeds", type=int, nargs="+", default=[301, 302, 303])
+    parser.add_argument("--blind-seeds", type=int, nargs="+", default=[501, 502, 503])
     parser.add_argument("--no-write", action="store_true", help="Print, do not write RESULTS.md.")
     parser.add_argument("--timing", action="store_true", help="Also replay every seed, batch and online.")
     parser.add_argument("--timing-only", action="store_true", help="Only the replays (time to detect).")
