@@ -35,6 +35,7 @@ from distillshield.detect.verdict import (
     verdict_for,
 )
 from distillshield.engines import Connection
+from distillshield.engines.spark import SparkEngine
 from distillshield.features.frame import AccountFrame
 from distillshield.progress import SILENT, Progress
 from distillshield.records import FAMILIES, Campaign, Signal, Verdict
@@ -293,10 +294,8 @@ def detect(
         own_risk[i], signals[i] = corroborate(sig, settings)
     member_families = [strong_families(sig, settings) for sig in signals]
     task.advance()
-    link_sets = [linker.pairs(con, settings) for linker in linkers] + list(external.links)
-    saturation = {linker.kind: linker.saturation for linker in linkers}
     joining = link_rules(frame, linkers, settings, external.units)
-    communities = find_communities(frame.account_ids, link_sets, saturation, rules=joining)
+    communities = _link(con, frame, linkers, settings, external, joining)
     task.advance()
     stats = group_stats(con, frame.account_ids, communities)
     risk, campaign_of, judged = _judge_communities(
@@ -320,6 +319,25 @@ def detect(
     task.advance()
     task.close()
     return DetectionResult(verdicts, campaigns)
+
+
+def _link(
+    con: Connection,
+    frame: AccountFrame,
+    linkers: list[Linker],
+    settings: Settings,
+    external: ExternalEvidence,
+    joining: LinkRules,
+) -> list[Community]:
+    """The linked communities: on Spark where the pairs are (see ``detect.link.spark``), else in this process."""
+    if isinstance(con, SparkEngine) and not external.links:
+        # Imported here: the Spark engine's linking needs igraph on the executors, and pyspark.
+        from distillshield.detect.link.spark import spark_communities
+
+        return spark_communities(con, frame.account_ids, linkers, settings, joining)
+    link_sets = [linker.pairs(con, settings) for linker in linkers] + list(external.links)
+    saturation = {linker.kind: linker.saturation for linker in linkers}
+    return find_communities(frame.account_ids, link_sets, saturation, rules=joining)
 
 
 def _judge_communities(
