@@ -1,11 +1,15 @@
-"""The same scan on DuckDB and on Spark local mode: wall time and peak memory, the JVM included.
+"""The same scan on DuckDB and on Spark local mode: wall time, peak memory, the same outputs, and Spark's work.
 
-Both engines scan one Parquet file, made from a simulated log (``--rows`` requests; the simulator's records
+Both engines scan one log: ``--log`` (a simulated JSON Lines file, such as ``distillshield simulate --scale 7``'s
+million requests), or else a Parquet file made from a simulated log (``--rows`` requests; the simulator's records
 repeat under new request ids when it makes fewer). Each scan runs as a child process; its peak RSS is the peak
-of the sum over the child and all its descendants (Spark's JVM is one), sampled with psutil every 50 ms. Results
-go to bench/RESULTS.md between the ``spark-benchmark`` markers, and to stdout as JSON.
+of the sum over the child and all its descendants (Spark's JVM is one), sampled with psutil every 50 ms. Both
+scans' accounts.csv and campaigns.json are compared byte for byte. Spark's event log gives the work of each stage
+(tasks, task time, shuffle bytes), from which the scale-out estimate at 10x and 100x the requests is drawn.
+Results go to bench/RESULTS.md between the ``spark-benchmark`` markers, and to stdout as JSON.
 
-Usage: python bench/bench_spark.py [--rows 20000] [--master 'local[2]'] [--seed 5] [--driver-memory 2g]
+Usage: python bench/bench_spark.py [--log traffic.jsonl.gz | --rows 20000] [--master 'local[2]'] [--seed 5]
+       [--driver-memory 2g]
 """
 
 from __future__ import annotations
@@ -97,47 +101,94 @@ class Run:
     peak_rss_mib: float
     stages_s: dict[str, float]
     counts: dict[str, int]
+    outputs: dict[str, str]
+    work: dict[str, dict[str, float]]
 
 
-def measure(parquet: Path, engine: str, master: str, driver_memory: str) -> Run:
+#: The outputs that must be the same on both engines.
+_COMPARED = ("accounts.csv", "campaigns.json")
+
+
+def measure(log: Path, engine: str, master: str, driver_memory: str | None) -> Run:
     with tempfile.TemporaryDirectory(dir=HERE / "out") as out:
-        cmd = [sys.executable, "-m", "distillshield", "scan", str(parquet), "--out", out, "--quiet", "--no-html"]
+        events = Path(out) / "events"
+        cmd = [sys.executable, "-m", "distillshield", "scan", str(log), "--out", f"{out}/scan", "--quiet", "--no-html"]
         if engine == "spark":
-            cmd += ["--engine", "spark", "--master", master, "--spark-conf", f"spark.driver.memory={driver_memory}"]
+            events.mkdir()
+            cmd += ["--engine", "spark", "--master", master]
+            conf = {"spark.eventLog.enabled": "true", "spark.eventLog.dir": str(events)}
+            conf |= {"spark.eventLog.compress": "false"}
+            if driver_memory:
+                conf["spark.driver.memory"] = driver_memory
+            for key, value in conf.items():
+                cmd += ["--spark-conf", f"{key}={value}"]
         wall, rss = run_scan_child(cmd)
-        run = json.loads((Path(out) / "run.json").read_text())
-    return Run(round(wall, 1), round(rss), run["timings_s"], run["counts"])
+        run = json.loads((Path(out) / "scan" / "run.json").read_text())
+        outputs = {name: (Path(out) / "scan" / name).read_text(encoding="utf-8") for name in _COMPARED}
+        work = stage_work(events, run) if engine == "spark" else {}
+    return Run(round(wall, 1), round(rss), run["timings_s"], run["counts"], outputs, work)
+
+
+def stage_work(events: Path, run: dict[str, object]) -> dict[str, dict[str, float]]:
+    """Per scan stage: Spark tasks, task seconds and shuffle bytes written, from the event log.
+
+    A task belongs to the stage (ingest, features, detect, write) whose time window holds its end; the windows
+    are counted back from run.json's finish time with its stage timings.
+    """
+    timings = dict(run["timings_s"])  # type: ignore[call-overload]
+    timings.pop("report", None)
+    end = datetime.fromisoformat(str(run["finished_at"]).replace("Z", "+00:00")).timestamp() * 1000
+    windows = []
+    for stage in reversed(list(timings)):
+        windows.append((stage, end - timings[stage] * 1000, end))
+        end -= timings[stage] * 1000
+    work = {stage: {"tasks": 0.0, "task_s": 0.0, "shuffle_mb": 0.0} for stage in timings}
+    for log in events.rglob("events*"):
+        for line in log.open(encoding="utf-8"):
+            event = json.loads(line)
+            if event.get("Event") != "SparkListenerTaskEnd":
+                continue
+            finish = event["Task Info"]["Finish Time"]
+            stage = next((s for s, lo, hi in windows if lo <= finish <= hi), windows[-1][0])
+            metrics = event.get("Task Metrics") or {}
+            work[stage]["tasks"] += 1
+            work[stage]["task_s"] += metrics.get("Executor Run Time", 0) / 1000
+            work[stage]["shuffle_mb"] += (metrics.get("Shuffle Write Metrics") or {}).get(
+                "Shuffle Bytes Written", 0
+            ) / 1e6
+    return {s: {k: round(v, 1) for k, v in w.items()} for s, w in work.items()}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
+    parser.add_argument("--log", type=Path, help="a log to scan (else a Parquet file of --rows requests is made)")
     parser.add_argument("--rows", type=int, default=20_000, help="requests in the Parquet file")
     parser.add_argument("--master", default="local[2]", help="Spark master for the Spark run")
     parser.add_argument("--seed", type=int, default=5)
-    parser.add_argument(
-        "--driver-memory", default="2g", help="Spark driver heap (local mode runs the executors in it; 1M rows need 6g)"
-    )
+    parser.add_argument("--driver-memory", help="Spark driver heap (local mode runs the executors in it); default 2g")
     args = parser.parse_args()
     (HERE / "out").mkdir(exist_ok=True)
-    parquet = ensure_parquet(args.rows, args.seed)
+    log = args.log or ensure_parquet(args.rows, args.seed)
     load = os.getloadavg()[0]  # other work on the machine slows both engines, Spark's many small jobs most
     runs = {
-        "DuckDB": measure(parquet, "duckdb", args.master, args.driver_memory),
-        f"Spark {args.master}": measure(parquet, "spark", args.master, args.driver_memory),
+        "DuckDB": measure(log, "duckdb", args.master, args.driver_memory),
+        f"Spark {args.master}": measure(log, "spark", args.master, args.driver_memory),
     }
-    print(
-        json.dumps({"rows": args.rows, "machine": machine(), "load": load, **{k: asdict(v) for k, v in runs.items()}})
-    )
-    write_block("spark-benchmark", _block(args.rows, args.master, args.driver_memory, runs, load))
+    summary = {k: {f: v for f, v in asdict(r).items() if f != "outputs"} for k, r in runs.items()}
+    print(json.dumps({"log": str(log), "machine": machine(), "load": load, **summary}))
+    write_block("spark-benchmark", _block(log, args, runs, load))
 
 
-def _block(rows: int, master: str, driver_memory: str, runs: dict[str, Run], load: float) -> str:
+def _block(log: Path, args: argparse.Namespace, runs: dict[str, Run], load: float) -> str:
     duck, spark = runs.values()
+    requests = duck.counts["read"]
+    source = f"`--log {log.name}`" if args.log else f"`--rows {args.rows}`"
+    memory = f" --driver-memory {args.driver_memory}" if args.driver_memory else ""
     lines = [
-        f"## Spark local mode against DuckDB ({rows:,} requests, one Parquet file)",
+        f"## Spark local mode against DuckDB ({requests:,} requests, {log.name})",
         "",
-        f"Machine: {machine()}. Command: `python bench/bench_spark.py --rows {rows} --master '{master}'"
-        f" --driver-memory {driver_memory}`."
+        f"Machine: {machine()}. Command: `python bench/bench_spark.py` {source} `--master '{args.master}'{memory}`"
+        f" ({'driver heap ' + args.driver_memory if args.driver_memory else 'default driver memory'})."
         f" Load average at the start: {load:.1f}. Peak RSS sums the scan process and its children (the JVM).",
         "",
         "| engine | wall | peak RSS | ingest | features | detect |",
@@ -146,13 +197,43 @@ def _block(rows: int, master: str, driver_memory: str, runs: dict[str, Run], loa
     for name, run in runs.items():
         stages = " | ".join(f"{run.stages_s.get(s, 'n/a')} s" for s in ("ingest", "features", "detect"))
         lines.append(f"| {name} | {run.wall_s} s | {run.peak_rss_mib:.0f} MiB | {stages} |")
+    same = {name: _yes(spark.outputs[name] == duck.outputs[name]) for name in _COMPARED}
     lines += [
         "",
         f"Spark / DuckDB: {spark.wall_s / duck.wall_s:.1f}x the time, {spark.peak_rss_mib / duck.peak_rss_mib:.1f}x"
-        f" the peak memory. Same counts of accounts, verdicts and campaigns: {_yes(spark.counts == duck.counts)}"
-        " (tests/engines/test_spark_scan.py compares every verdict).",
+        f" the peak memory. Byte-identical accounts.csv: {same['accounts.csv']}; campaigns.json:"
+        f" {same['campaigns.json']}.",
+        "",
+        *_scale_out(spark, requests),
     ]
     return "\n".join(lines)
+
+
+def _scale_out(spark: Run, requests: int) -> list[str]:
+    """Spark's measured work per stage, and the same work at 10x and 100x the requests."""
+    lines = [
+        "Spark's work per stage, measured (event log), and scaled linearly to 10x and 100x the requests"
+        " (every shuffle and task-second grows with the requests; the task count grows with the shuffle width"
+        " the engine sets, one partition per 128 MB of requests table):",
+        "",
+        "| stage | tasks | task time | shuffle written | at 10x: task time, shuffle | at 100x: task time, shuffle |",
+        "|---|---|---|---|---|---|",
+    ]
+    for stage, w in spark.work.items():
+        lines.append(
+            f"| {stage} | {w['tasks']:.0f} | {w['task_s']:.0f} s | {w['shuffle_mb']:.0f} MB"
+            f" | {w['task_s'] * 10 / 3600:.1f} h, {w['shuffle_mb'] * 10 / 1e3:.1f} GB"
+            f" | {w['task_s'] * 100 / 3600:.1f} h, {w['shuffle_mb'] * 100 / 1e3:.0f} GB |"
+        )
+    total = sum(w["task_s"] for w in spark.work.values())
+    lines += [
+        "",
+        f"At {requests:,} requests the executors did {total:.0f} task-seconds; at 10x and 100x that is about"
+        f" {total * 10 / 3600:.1f} and {total * 100 / 3600:.1f} core-hours, so 100 executor cores would take about"
+        f" {total * 10 / 100 / 60:.0f} and {total * 100 / 100 / 60:.0f} minutes of task time (plus the fixed start"
+        " and per-query overhead).",
+    ]
+    return lines
 
 
 def _yes(flag: bool) -> str:

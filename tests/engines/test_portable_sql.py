@@ -99,6 +99,7 @@ def test_times_text_and_shares_compute_alike(spark_engine: SparkEngine) -> None:
     assert _sorted(_spark(spark_engine, query, t=table)) == _sorted(_duck(query, t=table))
     shares = (
         "SELECT avg(CASE WHEN n > 1 THEN 1.0 ELSE 0.0 END) AS s, count(DISTINCT x) / count(*) AS d,"
+        " count(DISTINCT CASE WHEN n > 2 THEN x END) AS late,"
         " (max(epoch(ts)) - min(epoch(ts))) / 3600.0 AS span FROM t"
     )
     assert _spark(spark_engine, shares, t=table) == _duck(shares, t=table)

@@ -49,3 +49,22 @@ def test_regexp_flags_and_escapes_translate() -> None:
     sql = to_spark(r"SELECT regexp_replace(x, '(\\n|\s)+', ' ', 'g') FROM t").sql
     # Spark string literals take backslash escapes: each backslash of the DuckDB literal is doubled.
     assert r"REGEXP_REPLACE(x, '(\\\\n|\\s)+', ' ')" in sql
+
+
+def test_single_distinct_counts_become_set_sizes() -> None:
+    sql = to_spark("SELECT count(DISTINCT a), count(DISTINCT a, b) FROM t GROUP BY c HAVING count(DISTINCT d) > 1").sql
+    assert "CAST(SIZE(COLLECT_SET(a)) AS BIGINT)" in sql and "CAST(SIZE(COLLECT_SET(d)) AS BIGINT) > 1" in sql
+    assert "COUNT(DISTINCT a, b)" in sql  # a set of pairs has no shorter spelling
+
+
+def test_materialised_ctes_become_tables_the_query_reads() -> None:
+    statement = to_spark(
+        "WITH a AS (SELECT 1 AS x), k AS MATERIALIZED (SELECT x FROM a WHERE x > $p),"
+        " kk AS MATERIALIZED (SELECT k.x FROM k JOIN a USING (x)) SELECT * FROM kk JOIN k USING (x)",
+        {"p": 0},
+    )
+    (k, k_sql), (kk, kk_sql) = statement.tables
+    assert k.endswith("_k") and kk.endswith("_kk")
+    assert "WITH a AS (SELECT 1 AS x)" in k_sql and "x > 0" in k_sql
+    assert f"FROM {k} AS k JOIN a" in kk_sql  # still qualified by its CTE name
+    assert f"FROM {kk} AS kk JOIN {k} AS k" in statement.sql and "MATERIALIZED" not in statement.sql

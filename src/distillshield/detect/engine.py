@@ -36,6 +36,7 @@ from distillshield.detect.verdict import (
     verdict_for,
 )
 from distillshield.engines import Connection
+from distillshield.engines.spark import SparkEngine
 from distillshield.features.frame import AccountFrame
 from distillshield.progress import SILENT, Progress
 from distillshield.records import FAMILIES, Campaign, Signal, Verdict
@@ -347,10 +348,8 @@ def gather(
     for i, account_id in enumerate(frame.account_ids):
         signals[i] += fired.get(account_id, []) + list(external.signals.get(account_id, ()))
     task.advance()
-    link_sets = [linker.pairs(con, settings) for linker in linkers] + list(external.links)
-    saturation = {linker.kind: linker.saturation for linker in linkers}
     joining = link_rules(frame, list(linkers), settings, external.units)
-    communities = find_communities(frame.account_ids, link_sets, saturation, rules=joining)
+    communities = _link(con, frame, list(linkers), settings, external, joining)
     stats = group_stats(con, frame.account_ids, communities)
     task.advance()
     task.close()
@@ -441,6 +440,25 @@ def _marked(campaign: Campaign, model: DetectionModel) -> Campaign:
     evidence["signals"] = [_signal_json(model.note()), *(signals if isinstance(signals, list) else [])]
     evidence["model"] = model.digest
     return replace(campaign, evidence=evidence)
+
+
+def _link(
+    con: Connection,
+    frame: AccountFrame,
+    linkers: list[Linker],
+    settings: Settings,
+    external: ExternalEvidence,
+    joining: LinkRules,
+) -> list[Community]:
+    """The linked communities: on Spark where the pairs are (see ``detect.link.spark``), else in this process."""
+    if isinstance(con, SparkEngine) and not external.links:
+        # Imported here: the Spark engine's linking needs igraph on the executors, and pyspark.
+        from distillshield.detect.link.spark import spark_communities
+
+        return spark_communities(con, frame.account_ids, linkers, settings, joining)
+    link_sets = [linker.pairs(con, settings) for linker in linkers] + list(external.links)
+    saturation = {linker.kind: linker.saturation for linker in linkers}
+    return find_communities(frame.account_ids, link_sets, saturation, rules=joining)
 
 
 def _judge_communities(

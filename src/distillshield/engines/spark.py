@@ -1,8 +1,13 @@
 """Apache Spark behind the engine seam: the project's SQL, transpiled, on a SparkSession.
 
-Each ``CREATE OR REPLACE TABLE x AS SELECT`` becomes a persisted DataFrame under
-the temporary view ``x`` (materialised at once, so later queries reuse it instead
-of recomputing its lineage). Small Arrow tables are registered with
+Each ``CREATE OR REPLACE TABLE x AS SELECT`` becomes a locally checkpointed
+DataFrame under the temporary view ``x``: computed at once, kept in executor
+memory (then disk), and with its lineage cut, so a later query neither recomputes
+it nor drags its plan along (plans that grew with every table took about 74 s of
+driver-side planning at 96k requests). Shuffles are sized to the data: once the
+requests table is known, :meth:`SparkEngine.size_partitions` sets the shuffle
+width from its size, and adaptive execution coalesces every shuffle, those of
+checkpointed tables included, to the partitions the data needs. Small Arrow tables are registered with
 ``createDataFrame``; results come back with ``toArrow``, timestamps made
 zone-less UTC as DuckDB returns them. :meth:`SparkEngine.map_batches` runs a
 Python function on the executors with ``mapInArrow``.
@@ -16,6 +21,7 @@ import os
 import shutil
 import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -27,22 +33,32 @@ from distillshield.errors import ConfigError
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
 
-#: Session settings the pipeline's results depend on: UTC hours and days, Arrow transfers.
+    from distillshield.engines.sparksql import SparkStatement
+
+#: Session settings the pipeline's results or its plan depend on: UTC hours and days, Arrow transfers, and
+#: adaptive execution that may coalesce the output of a cached or checkpointed table too (off by default: a
+#: table keeps the shuffle's full width, 200 partitions for a 1,000-row table, and task overhead filled about
+#: 86% of a scan at 96k requests).
 SESSION_CONF = {
     "spark.sql.session.timeZone": "UTC",
     "spark.sql.execution.arrow.pyspark.enabled": "true",
+    "spark.sql.adaptive.enabled": "true",
+    "spark.sql.adaptive.coalescePartitions.enabled": "true",
+    "spark.sql.optimizer.canChangeCachedPlanOutputPartitioning": "true",
+    # Until size_partitions() knows the data: the two cores of a small local run, not 200 empty tasks.
+    "spark.sql.shuffle.partitions": "2",
 }
 #: Extra settings for a session this process starts in local mode (a laptop or CI, not a cluster).
 LOCAL_CONF = {
     "spark.ui.enabled": "false",
     "spark.ui.showConsoleProgress": "false",
-    "spark.sql.shuffle.partitions": "8",
-    # With adaptive execution (on by default) a shuffle starts this wide and is coalesced to partitions of
-    # about 64 MB: a small test log ends up in a few partitions, and 1M requests are not squeezed into 8
-    # blocks of over half a gigabyte that a 2 GB heap cannot read back from disk.
-    "spark.sql.adaptive.coalescePartitions.initialPartitionNum": "200",
     "spark.driver.memory": "2g",
 }
+#: Bytes of a cached table per shuffle partition that size_partitions() aims at (adaptive execution then
+#: coalesces smaller outputs to its 64 MB advisory size).
+PARTITION_BYTES = 128 << 20
+#: Bounds of the shuffle width size_partitions() sets.
+MAX_PARTITIONS = 4000
 
 
 class SparkUnavailable(ConfigError):
@@ -120,45 +136,85 @@ class SparkEngine:
         spark, owns = spark_session(options)
         return cls(spark, owns_session=owns)
 
-    def sql(self, query: str, params: Mapping[str, Any] | None = None) -> DataFrame:
-        """The DataFrame of a query in the project's dialect."""
+    @contextmanager
+    def sql(self, query: str, params: Mapping[str, Any] | None = None) -> Iterator[DataFrame]:
+        """The DataFrame of a query in the project's dialect, valid inside the block.
+
+        The query's materialised CTEs are tables for as long as the block lasts.
+        """
         from distillshield.engines.sparksql import to_spark
 
         statement = to_spark(query, params)
         if statement.creates:
             raise ValueError("CREATE statements go through execute()")
-        return self.spark.sql(statement.sql)
+        with self._parts(query, statement):
+            yield self.spark.sql(statement.sql)
 
     def execute(self, query: str, params: Mapping[str, Any] | None = None) -> None:
         from distillshield.engines.sparksql import to_spark
 
         statement = to_spark(query, params)
-        frame = self.spark.sql(statement.sql)
-        if statement.creates:
-            self.materialise(statement.creates, frame)
+        with self._parts(query, statement):
+            frame = self.spark.sql(statement.sql)
+            if statement.creates:
+                self.materialise(statement.creates, frame)
 
-    def materialise(self, name: str, frame: DataFrame) -> int:
-        """Persist ``frame``, compute it now, and make it the table ``name``; returns its row count."""
+    @contextmanager
+    def _parts(self, query: str, statement: SparkStatement) -> Iterator[None]:
+        """The statement's materialised CTEs as tables inside the block."""
+        self._describe(query)
+        try:
+            for name, text in statement.tables:
+                self.materialise(name, self.spark.sql(text))
+            yield
+        finally:
+            for name, _ in statement.tables:
+                self.drop(name)
+
+    def _describe(self, query: str) -> None:
+        """Name the Spark jobs of ``query`` by its first words (the Spark UI and event log show them)."""
+        self.spark.sparkContext.setJobDescription("distillshield: " + " ".join(query.split())[:100])
+
+    def materialise(self, name: str, frame: DataFrame) -> DataFrame:
+        """Compute ``frame`` now, keep it on the executors with its lineage cut, and make it the table ``name``."""
         from pyspark import StorageLevel
 
-        frame = frame.persist(StorageLevel.MEMORY_AND_DISK)
-        rows = frame.count()  # computed while an older table of the same name is still cached
+        # Computed while an older table of the same name is still kept (the query may read it).
+        frame = frame.localCheckpoint(eager=True, storageLevel=StorageLevel.MEMORY_AND_DISK)
         frame.createOrReplaceTempView(name)
         old = self._tables.pop(name, None)
         if old is not None:
-            old.unpersist()
+            _release(old)
         self._tables[name] = frame
-        return rows
+        return frame
+
+    def table_bytes(self, name: str) -> int:
+        """The size of table ``name`` as Spark's optimiser estimates it (exact for a checkpointed table)."""
+        stats = self._tables[name]._jdf.queryExecution().optimizedPlan().stats()
+        return int(stats.sizeInBytes())
+
+    def size_partitions(self, size_bytes: int) -> int:
+        """Set the shuffle width for data of ``size_bytes``; returns the width set.
+
+        One partition per :data:`PARTITION_BYTES`, at least one per core. Every table of a scan derives
+        from the requests, so their size bounds what any later shuffle moves; adaptive execution coalesces
+        the smaller ones.
+        """
+        cores = self.spark.sparkContext.defaultParallelism
+        width = max(cores, min(MAX_PARTITIONS, -(-size_bytes // PARTITION_BYTES)))
+        self.spark.conf.set("spark.sql.shuffle.partitions", str(width))
+        return width
 
     def drop(self, name: str) -> None:
-        """Forget the table ``name`` and free its cache."""
+        """Forget the table ``name`` and free its blocks."""
         frame = self._tables.pop(name, None)
         if frame is not None:
-            frame.unpersist()
+            _release(frame)
         self.spark.catalog.dropTempView(name)
 
     def arrow(self, query: str, params: Mapping[str, Any] | None = None) -> pa.Table:
-        return _zone_less(self.sql(query, params).toArrow())
+        with self.sql(query, params) as frame:
+            return _zone_less(frame.toArrow())
 
     def batches(self, query: str, batch_rows: int) -> Iterator[pa.RecordBatch]:
         # Through the driver: for results that fit it. Work on every row belongs in map_batches.
@@ -175,10 +231,10 @@ class SparkEngine:
     ) -> None:
         from pyspark.sql.pandas.types import from_arrow_schema, to_arrow_schema
 
-        frame = self.sql(query)
-        empty = pa.RecordBatch.from_pylist([], schema=to_arrow_schema(frame.schema))
-        schema = from_arrow_schema(function(empty).schema)
-        rows = self.materialise(into, frame.mapInArrow(_InBatches(function, batch_rows), schema))
+        with self.sql(query) as frame:
+            empty = pa.RecordBatch.from_pylist([], schema=to_arrow_schema(frame.schema))
+            schema = from_arrow_schema(function(empty).schema)
+            rows = self.materialise(into, frame.mapInArrow(_InBatches(function, batch_rows), schema)).count()
         advance(rows)
 
     def close(self) -> None:
@@ -205,6 +261,11 @@ class _InBatches:
         for batch in batches:
             for start in range(0, batch.num_rows, self.rows):
                 yield self.function(batch.slice(start, self.rows))
+
+
+def _release(frame: DataFrame) -> None:
+    """Free the blocks of a locally checkpointed table (unpersist() does not reach them)."""
+    frame._jdf.queryExecution().analyzed().rdd().unpersist(False)
 
 
 def _zone_less(table: pa.Table) -> pa.Table:

@@ -38,23 +38,34 @@ class TranspileError(PluginError):
 
 @dataclass(frozen=True, slots=True)
 class SparkStatement:
-    """One translated statement: a query, or a ``CREATE OR REPLACE TABLE name AS`` query."""
+    """One translated statement: a query, or a ``CREATE OR REPLACE TABLE name AS`` query.
+
+    ``tables`` are the query's ``WITH name AS MATERIALIZED (...)`` parts, in order, as (table name, query):
+    the engine makes each a table first, and the query reads them by those names. Spark SQL has no
+    materialised CTE and expands a CTE at every reference, rescanning its inputs each time.
+    """
 
     sql: str
     creates: str | None = None
+    tables: tuple[tuple[str, str], ...] = ()
+
+
+#: Prefix of the table a materialised CTE becomes, so that it cannot replace a table of the session.
+CTE_PREFIX = "_distillshield_cte_"
 
 
 def to_spark(query: str, params: Mapping[str, Any] | None = None) -> SparkStatement:
     """Translate one DuckDB-dialect statement, binding ``$name`` parameters to ``params``."""
-    tree, creates, text = _mapped(query)
-    if text is None:
-        text = tree.copy().transform(lambda node: _bind(node, params or {})).sql(dialect="spark")
-    return SparkStatement(text, creates)
+    tree, creates, statement = _mapped(query)
+    if statement is not None:
+        return statement
+    bound = tree.copy().transform(lambda node: _bind(node, params or {}))
+    return _statement(bound, creates)
 
 
 @lru_cache(maxsize=256)
-def _mapped(query: str) -> tuple[exp.Expr, str | None, str | None]:
-    """The mapped tree, the table it creates, and its Spark SQL when it has no parameters to bind."""
+def _mapped(query: str) -> tuple[exp.Expr, str | None, SparkStatement | None]:
+    """The mapped tree, the table it creates, and its statement when it has no parameters to bind."""
     try:
         tree = sqlglot.parse_one(query, read="duckdb")
     except sqlglot.errors.ParseError as exc:
@@ -65,10 +76,53 @@ def _mapped(query: str) -> tuple[exp.Expr, str | None, str | None]:
             raise TranspileError("only CREATE TABLE ... AS SELECT runs on Spark")
         creates, tree = tree.this.name, tree.expression
     tree = tree.transform(_map_node)
-    return tree, creates, None if tree.find(exp.Placeholder) else tree.sql(dialect="spark")
+    return tree, creates, None if tree.find(exp.Placeholder) else _statement(tree, creates)
+
+
+def _statement(tree: exp.Expr, creates: str | None) -> SparkStatement:
+    """Split the materialised CTEs off ``tree`` (a bound copy, changed in place) into tables of their own."""
+    with_ = tree.args.get("with_")
+    ctes = list(with_.expressions) if isinstance(with_, exp.With) else []
+    names = {cte.alias: CTE_PREFIX + cte.alias for cte in ctes if cte.args.get("materialized")}
+    if not names:
+        return SparkStatement(tree.sql(dialect="spark"), creates)
+
+    def rename(node: exp.Expr) -> exp.Expr:
+        if isinstance(node, exp.Table) and not node.db and node.name in names:
+            # Aliased by its CTE name when it had no alias, so that columns qualified by that name still resolve.
+            alias = node.args.get("alias") or exp.TableAlias(this=exp.to_identifier(node.name))
+            return exp.Table(this=exp.to_identifier(names[node.name]), alias=alias)
+        return node
+
+    tables: list[tuple[str, str]] = []
+    kept: list[exp.CTE] = []
+    for cte in ctes:
+        body = cte.this.transform(rename)
+        if cte.alias in names:
+            # A materialised part may read earlier plain parts: they go along as its own WITH.
+            query = _with(body, kept) if kept else body
+            tables.append((names[cte.alias], query.sql(dialect="spark")))
+        else:
+            kept.append(exp.CTE(this=body, alias=exp.TableAlias(this=exp.to_identifier(cte.alias))))
+    main = tree.transform(rename)
+    main.set("with_", exp.With(expressions=kept) if kept else None)
+    return SparkStatement(main.sql(dialect="spark"), creates, tuple(tables))
+
+
+def _with(body: exp.Expr, ctes: list[exp.CTE]) -> exp.Expr:
+    part = exp.Subquery(this=body, alias=exp.TableAlias(this=exp.to_identifier("_part")))
+    query: exp.Select = exp.select("*").from_(part)
+    for cte in ctes:
+        query = query.with_(cte.alias, cte.this.copy())
+    return query
 
 
 def _map_node(node: exp.Expr) -> exp.Expr:
+    if isinstance(node, exp.Count) and isinstance(node.this, exp.Distinct) and len(node.this.expressions) == 1:
+        # Spark plans each count(DISTINCT) as a copy of every input row (ten of them in one query copied the
+        # requests 6.2 times into the shuffle); a set per group is the same exact count, nulls left out alike.
+        collected = exp.Anonymous(this="COLLECT_SET", expressions=[node.this.expressions[0].copy()])
+        return exp.cast(exp.Anonymous(this="SIZE", expressions=[collected]), exp.DataType.build("BIGINT"))
     if isinstance(node, exp.TimeToUnix):
         micros = exp.cast(exp.Anonymous(this="UNIX_MICROS", expressions=[node.this]), exp.DataType.build("DOUBLE"))
         return exp.Paren(this=exp.Div(this=micros, expression=exp.Literal.number("1e6")))

@@ -50,28 +50,15 @@ class QuarantineWriter:
             self._file = self.path.open("ab")
         return self._file
 
-    def _head(self, file: str, line: int, field: str | None, reason: str) -> bytes:
-        head = orjson.dumps({"file": file, "line": line, "field": field, "reason": reason})
-        return head[:-1]  # reopen the object to append the raw bytes
-
     def reject(self, file: str, line: int, field: str | None, reason: str, raw: bytes) -> None:
-        self._write(self._head(file, line, field, reason) + _raw_field("raw", raw) + b"}\n")
+        self._write(reject_entry(file, line, field, reason, raw))
 
     def reject_stream(self, file: str, line: int, reason: str, pieces: Iterable[bytes]) -> None:
         """Quarantine a record too large to hold: its prefix, length and SHA-256, computed piece by piece.
 
         The line is written even when the pieces stop early (a decompression budget cut the stream).
         """
-        digest, prefix, length = hashlib.sha256(), b"", 0
-        try:
-            for piece in pieces:
-                digest.update(piece)
-                length += len(piece)
-                if len(prefix) < PREFIX_BYTES:
-                    prefix += piece[: PREFIX_BYTES - len(prefix)]
-        finally:
-            tail = f',"raw_bytes":{length},"raw_sha256":"{digest.hexdigest()}"}}\n'.encode()
-            self._write(self._head(file, line, None, reason) + _raw_field("raw_prefix", prefix) + tail)
+        self._write(stream_entry(file, line, reason, pieces))
 
     def _write(self, entry: bytes) -> None:
         if self.max_bytes and self.written + len(entry) > self.max_bytes:
@@ -86,6 +73,31 @@ class QuarantineWriter:
         if self._file is not None:
             self._file.close()
             self._file = None
+
+
+def _head(file: str, line: int, field: str | None, reason: str) -> bytes:
+    head = orjson.dumps({"file": file, "line": line, "field": field, "reason": reason})
+    return head[:-1]  # reopen the object to append the raw bytes
+
+
+def reject_entry(file: str, line: int, field: str | None, reason: str, raw: bytes) -> bytes:
+    """The quarantine line (newline included) of a rejected record."""
+    return _head(file, line, field, reason) + _raw_field("raw", raw) + b"}\n"
+
+
+def stream_entry(file: str, line: int, reason: str, pieces: Iterable[bytes]) -> bytes:
+    """The quarantine line of a record too large to hold, from its pieces (see ``reject_stream``)."""
+    digest, prefix, length = hashlib.sha256(), b"", 0
+    try:
+        for piece in pieces:
+            digest.update(piece)
+            length += len(piece)
+            if len(prefix) < PREFIX_BYTES:
+                prefix += piece[: PREFIX_BYTES - len(prefix)]
+    finally:
+        tail = f',"raw_bytes":{length},"raw_sha256":"{digest.hexdigest()}"}}\n'.encode()
+        entry = _head(file, line, None, reason) + _raw_field("raw_prefix", prefix) + tail
+    return entry
 
 
 def _raw_field(name: str, raw: bytes) -> bytes:

@@ -16,6 +16,7 @@ counted as duplicates, later copies with other content are quarantined.
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -27,7 +28,7 @@ from distillshield.engines.spark import SparkEngine
 from distillshield.errors import RecordError
 from distillshield.ingest.base import to_row
 from distillshield.ingest.litellm import from_litellm
-from distillshield.ingest.quarantine import QuarantineWriter
+from distillshield.ingest.quarantine import reject_entry, stream_entry
 from distillshield.ingest.readers import (
     Format,
     Item,
@@ -40,6 +41,7 @@ from distillshield.ingest.readers import (
     sniff,
 )
 from distillshield.ingest.run import FileStats, IngestStats, expand_inputs
+from distillshield.ingest.sparkjson import CHECKED, FALLBACK, LINES, jsonl_outcomes, spark_readable
 from distillshield.progress import SILENT, Progress
 from distillshield.records import REQUEST_COLUMNS, REQUEST_SCHEMA
 from distillshield.settings import Settings
@@ -74,7 +76,7 @@ _KEPT = ", ".join("row_hash AS content_hash" if c == "content_hash" else c for c
 _CONFLICT = "k > 1 AND row_hash <> first_hash"
 
 
-class _Outcomes:
+class Outcomes:
     """Rows and rejections of one input, handed on as Arrow batches of at most ``batch_rows``."""
 
     def __init__(self, file: int, name: str, batch_rows: int) -> None:
@@ -97,7 +99,7 @@ class _Outcomes:
         return pa.RecordBatch.from_arrays(arrays, schema=_BUILD_SCHEMA).cast(_OUT_SCHEMA)
 
 
-def _validate(out: _Outcomes, item: Item, litellm: bool) -> None:
+def validate(out: Outcomes, item: Item, litellm: bool) -> None:
     """One record through the one validator, as the DuckDB ingest does it."""
     if not isinstance(item, Parsed):
         out.reject(item.line, item.field, item.reason, item.raw)
@@ -124,7 +126,7 @@ class ReadFiles:
                 yield from self.read(int(file), Path(path))
 
     def read(self, file: int, path: Path) -> Iterator[pa.RecordBatch]:
-        out = _Outcomes(file, str(path), self.settings.chunk_rows)
+        out = Outcomes(file, str(path), self.settings.chunk_rows)
 
         def oversize(line: int, pieces: Iterator[bytes]) -> None:
             reason = f"record longer than max_record_bytes ({self.settings.max_record_bytes} bytes)"
@@ -139,7 +141,7 @@ class ReadFiles:
             else:
                 items = read_jsonl(path, self.settings.max_record_bytes, oversize, Position())
             for item in items:
-                _validate(out, item, kind.startswith("litellm"))
+                validate(out, item, kind.startswith("litellm"))
                 if out.full():
                     yield out.take()
         except (OSError, pa.ArrowException) as exc:
@@ -158,12 +160,12 @@ class ValidateTable:
 
         context = TaskContext.get()
         partition = context.partitionId() if context is not None else 0
-        out = _Outcomes(partition, f"{self.table}[partition {partition}]", self.batch_rows)
+        out = Outcomes(partition, f"{self.table}[partition {partition}]", self.batch_rows)
         line = 0
         for batch in batches:
             for record in _plain_rows(batch):
                 line += 1
-                _validate(out, Parsed(line, b"", record), False)
+                validate(out, Parsed(line, b"", record), False)
                 if out.full():
                     yield out.take()
         yield out.take()
@@ -183,49 +185,117 @@ def ingest_spark(
     settings = settings or Settings()
     files = [] if table else expand_inputs(paths)
     task = progress.task("Ingesting logs on Spark", total=None)
-    # Spread over the cluster before caching: a file is read by one task, and a big file as one cached
-    # partition is a block larger than an executor's heap (1M requests overflowed a 2 GB local driver).
-    spread = _read(engine, files, table, fmt, settings).repartition("_file", "source_line")
-    outcomes = engine.materialise("ingested", spread)
+    engine.size_partitions(sum(_size(f) for f in files))
+    # A view over outcomes already kept (the parsed lines, the Python readers' output): no extra copy.
+    ingested = _outcomes(engine, files, table, fmt, settings)
+    ingested.createOrReplaceTempView("ingested")
+    outcomes = ingested.count()
     engine.spark.sql("SELECT * FROM ingested WHERE _kind = 'row'").createOrReplaceTempView("ingested_rows")
     engine.execute(_CLASSIFY)
-    engine.materialise("requests", engine.spark.sql(f"SELECT {_KEPT} FROM ingest_status WHERE k = 1"))
-    rejected = engine.arrow(
-        f"SELECT source_file, source_line, _file, _kind, _field, _reason, _raw FROM ingested WHERE _kind <> 'row'"
-        f" UNION ALL SELECT source_file, source_line, _file, 'conflict', 'request_id',"
-        f" 'duplicate request_id with different content', _raw FROM ingest_status WHERE {_CONFLICT}"
-    )
-    _quarantine(rejected, quarantine_path)
+    # A view, not a third copy: the kept rows of ingest_status, which stays until the engine closes.
+    engine.spark.sql(f"SELECT {_KEPT} FROM ingest_status WHERE k = 1").createOrReplaceTempView("requests")
+    engine.size_partitions(engine.table_bytes("ingest_status"))
+    write_quarantine(engine, quarantine_path)
     stats = _stats(engine, files, table, outcomes)
-    for name in ("ingested_rows", "ingest_status", "ingested"):
+    for name in ("ingested_rows", "ingested", LINES, CHECKED, FALLBACK, _PYTHON):
         engine.drop(name)
     task.advance(outcomes)
     task.close()
     return stats
 
 
-def _read(engine: SparkEngine, files: list[Path], table: str | None, fmt: Format, settings: Settings) -> DataFrame:
+#: The table of what the Python readers read (tables, Parquet, LiteLLM, files Spark's text reader cannot read).
+_PYTHON = "_distillshield_python_read"
+#: How much larger a file's rows are in Spark's memory than on disk, for sizing ingest's shuffles before the
+#: rows exist: gzip JSON Lines inflate about five times, and the parsed columns sit beside the text.
+_INFLATION = 12
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size * _INFLATION
+    except OSError:
+        return 0
+
+
+def _outcomes(engine: SparkEngine, files: list[Path], table: str | None, fmt: Format, settings: Settings) -> DataFrame:
+    """Every record's outcome: JSON Lines through Spark SQL, other formats and tables through the Python readers."""
     from pyspark.sql.pandas.types import from_arrow_schema
 
     schema = from_arrow_schema(_OUT_SCHEMA)
     if table is not None:
-        return engine.spark.sql(f"SELECT * FROM {table}").mapInArrow(ValidateTable(table, settings.chunk_rows), schema)
-    listing = engine.spark.createDataFrame(
-        [(i, str(f)) for i, f in enumerate(files)], "_file BIGINT, path STRING"
-    ).repartition(max(1, len(files)), "_file")
-    return listing.mapInArrow(ReadFiles(fmt, settings), schema)
+        validated = engine.spark.sql(f"SELECT * FROM {table}").mapInArrow(
+            ValidateTable(table, settings.chunk_rows), schema
+        )
+        return engine.materialise(_PYTHON, validated)
+    by_sql = {i: f for i, f in enumerate(files) if fmt != "litellm" and sniff(f, fmt) == "jsonl" and spark_readable(f)}
+    others = [(i, str(f)) for i, f in enumerate(files) if i not in by_sql]
+    frames = [jsonl_outcomes(engine, by_sql, settings.max_record_bytes, schema)] if by_sql else []
+    if others or not frames:
+        listing = engine.spark.createDataFrame(others, "_file BIGINT, path STRING").repartition(
+            max(1, len(others)), "_file"
+        )
+        frames.append(engine.materialise(_PYTHON, listing.mapInArrow(ReadFiles(fmt, settings), schema)))
+    frame = frames[0]
+    for other in frames[1:]:
+        frame = frame.unionByName(other)
+    return frame
 
 
-def _quarantine(rejected: pa.Table, path: Path) -> None:
-    """Every rejection, in file and line order, in the DuckDB ingest's quarantine format."""
-    order = rejected.sort_by([("_file", "ascending"), ("source_line", "ascending")])
-    with QuarantineWriter(path) as quarantine:
-        for r in order.to_pylist():
-            raw = r["_raw"] or b""
-            if r["_kind"] == "oversize":
-                quarantine.reject_stream(r["source_file"], r["source_line"], r["_reason"], [raw])
-            else:
-                quarantine.reject(r["source_file"], r["source_line"], r["_field"], r["_reason"], raw)
+#: Rejections in file and line order: the readers' and validator's, then request ids that clash. A clashing row
+#: read by the SQL path kept no raw bytes; its line is read again (only when there is such a clash).
+_REJECTED = f"""
+SELECT _file, source_file, source_line, _kind, _field, _reason, _raw FROM ingested WHERE _kind <> 'row'
+UNION ALL
+SELECT s._file, s.source_file, s.source_line, 'conflict', 'request_id', 'duplicate request_id with different content',
+       coalesce(s._raw, {{line}}) FROM ingest_status s {{lines}} WHERE {_CONFLICT}
+"""
+
+
+def write_quarantine(engine: SparkEngine, path: Path) -> None:
+    """quarantine.jsonl, written by the executors in file and line order; the driver only joins the parts."""
+    reread = engine.spark.catalog.tableExists(LINES) and bool(
+        engine.spark.sql(f"SELECT 1 FROM ingest_status WHERE {_CONFLICT} AND _raw IS NULL LIMIT 1").take(1)
+    )
+    query = _REJECTED.format(
+        line="CAST(l.value AS BINARY)" if reread else "CAST(NULL AS BINARY)",
+        lines=f"LEFT JOIN {LINES} l ON l._file = s._file AND l.source_line = s.source_line" if reread else "",
+    )
+    entries = engine.spark.sql(query).mapInArrow(QuarantineEntries(), "_file BIGINT, source_line BIGINT, entry STRING")
+    parts = path.with_name(path.name + ".parts")
+    shutil.rmtree(parts, ignore_errors=True)
+    entries.orderBy("_file", "source_line").select("entry").write.mode("overwrite").text(str(parts))
+    pieces = sorted(parts.glob("part-*"))
+    if any(p.stat().st_size for p in pieces):
+        with path.open("ab") as out:
+            for piece in pieces:
+                with piece.open("rb") as f:
+                    shutil.copyfileobj(f, out)
+    shutil.rmtree(parts, ignore_errors=True)
+
+
+class QuarantineEntries:
+    """Executor side of :func:`write_quarantine`: each rejection as its quarantine.jsonl line."""
+
+    def __call__(self, batches: Iterable[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        for batch in batches:
+            rows = batch.to_pylist()
+            entries = [_entry(r).decode("utf-8").rstrip("\n") for r in rows]
+            yield pa.RecordBatch.from_arrays(
+                [
+                    pa.array([r["_file"] for r in rows], pa.int64()),
+                    pa.array([r["source_line"] for r in rows], pa.int64()),
+                    pa.array(entries, pa.string()),
+                ],
+                names=["_file", "source_line", "entry"],
+            )
+
+
+def _entry(r: dict[str, Any]) -> bytes:
+    raw = r["_raw"] or b""
+    if r["_kind"] == "oversize":
+        return stream_entry(r["source_file"], r["source_line"], r["_reason"], [raw])
+    return reject_entry(r["source_file"], r["source_line"], r["_field"], r["_reason"], raw)
 
 
 _PER_FILE = """

@@ -76,24 +76,30 @@ class Linker(ABC):
 
     def pairs(self, con: Connection, settings: Settings) -> LinkPairs:
         """Pairs of accounts sharing a key, ignoring keys so common they are shared infrastructure."""
+        query, params = self.pair_query(settings)
+        return LinkPairs(self.kind, self.weight, query_arrow(con, query, params))
+
+    def pair_query(self, settings: Settings) -> tuple[str, dict[str, int]]:
+        """The SQL (and its parameters) of :meth:`pairs`: rows ``a, b, shared, example, hub`` with ``a < b``."""
         shared = (
             "count(*) * least(1.0, 3.0 * count(*) / least(min(x.nk), min(y.nk)))"
             if self.specific
             else "CAST(count(*) AS DOUBLE)"
         )
+        # Both keys tables are read more than once: MATERIALIZED makes each one table on every engine (Spark
+        # expands a plain CTE at each reference, and this query read the requests four times).
         query = f"""
-        WITH k AS ({self.key_sql()}),
+        WITH k AS MATERIALIZED ({self.key_sql()}),
         per_account AS (SELECT account_id, count(*) AS nk FROM k GROUP BY account_id),
         sizes AS (SELECT key, count(*) AS n FROM k GROUP BY key HAVING count(*) BETWEEN 2 AND $cap),
-        kk AS (SELECT k.account_id, k.key, sizes.n, per_account.nk,
-                      row_number() OVER (PARTITION BY k.key ORDER BY k.account_id) AS rk
-               FROM k JOIN sizes ON k.key = sizes.key JOIN per_account ON k.account_id = per_account.account_id)
+        kk AS MATERIALIZED (
+          SELECT k.account_id, k.key, sizes.n, per_account.nk,
+                 row_number() OVER (PARTITION BY k.key ORDER BY k.account_id) AS rk
+          FROM k JOIN sizes ON k.key = sizes.key JOIN per_account ON k.account_id = per_account.account_id)
         SELECT x.account_id AS a, y.account_id AS b, {shared} AS shared, min(x.key) AS example,
                max(CASE WHEN x.n > $pair_cap THEN 1 ELSE 0 END) AS hub
         FROM kk x JOIN kk y ON x.key = y.key AND x.account_id < y.account_id
         WHERE x.n <= $pair_cap OR (x.rk <= 2 AND {self.hub_filter()})
         GROUP BY 1, 2
         """
-        params = {"cap": self.max_accounts(settings), "pair_cap": settings.shared_infra_max_accounts}
-        table = query_arrow(con, query, params)
-        return LinkPairs(self.kind, self.weight, table)
+        return query, {"cap": self.max_accounts(settings), "pair_cap": settings.shared_infra_max_accounts}

@@ -126,12 +126,22 @@ def find_communities(
     graph.es["weight"] = [w for _, w in strong]
     communities = []
     for component in graph.connected_components():
-        if len(component) < min_size:
-            continue
-        for members in _split_if_huge(graph, component, found.hubs):
-            if len(members) >= min_size:
-                communities.append(_describe(graph, members, why))
+        communities += component_communities(graph, component, found.hubs, why, min_size)
     return communities
+
+
+def component_communities(
+    graph: ig.Graph,
+    component: list[int],
+    hubs: set[tuple[int, int]],
+    why: dict[tuple[int, int], list[tuple[str, str]]],
+    min_size: int = 3,
+) -> list[Community]:
+    """The communities of one connected component of ``graph`` (the Spark engine calls it per component)."""
+    if len(component) < min_size:
+        return []
+    parts = _split_if_huge(graph, component, hubs)
+    return [_describe(graph, members, why) for members in parts if len(members) >= min_size]
 
 
 def _split_if_huge(graph: ig.Graph, component: list[int], hubs: set[tuple[int, int]]) -> list[list[int]]:
