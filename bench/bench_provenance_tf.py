@@ -178,6 +178,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     _attacks(state, audit, marked, human, [1])
     if args.e2e:
         state.get("e2e", partial(_e2e, args, bed, scheme, marked))
+    if args.panel:
+        state.get("fingerprint panel", partial(_panel, bed, marked, clean))
     state.data["config"] = {"bed": repr(bed.config), "source": bed.texts.source, "machine": machine()}
     return state.data
 
@@ -223,6 +225,34 @@ def _p(p: float | None) -> str:
     return "< 1e-300" if p == 0 else f"{p:.3g}"
 
 
+def _panel(bed: Bed, marked: list[list[int]], clean: list[list[int]]) -> dict[str, Any]:
+    """The fingerprint statistic of distilled students against a panel of unrelated reference models."""
+    from distillshield.provenance.fingerprint import PROBES, fingerprint_test, similarity
+
+    def answers(model: Any) -> Prefetched:
+        return Prefetched.answer(bed.chat(model), PROBES, max_tokens=48, temperature=0.0, seed=0)
+
+    human = [line for line in bed.texts.teacher if "Assistant:" in line]
+    references = {"base": bed.base}
+    for seed, start in ((21, 0), (22, 600)):
+        name = f"reference-human-{seed}"
+        config = replace(bed.config.student, seed=seed)
+        references[name] = bed.distill(name, [], extra=human[start : start + 600], config=config)
+    teacher = answers(bed.teacher)
+    panel = {name: answers(m) for name, m in references.items()}
+    out: dict[str, Any] = {}
+    for name, model in (
+        ("rho 1", bed.distill("rho1", bed.pairs(marked))),
+        ("rho 0", bed.distill("rho0", bed.pairs(clean))),
+    ):
+        f = fingerprint_test(answers(model), teacher, references=list(panel.values()))
+        out[name] = {"similarity": f.statistic, "p": f.p_value}
+    out["references"] = {
+        name: similarity(list(ref.replies.values()), list(teacher.replies.values())) for name, ref in panel.items()
+    }
+    return out
+
+
 def _break_points(data: dict[str, Any]) -> str:
     """Per attack family, the weakest rung at which a test's p-value rises above 1e-3."""
     lines = []
@@ -244,6 +274,16 @@ def _rows(data: dict[str, Any], keys: Sequence[str], prefix: str = "") -> str:
         "|---|---|---|---|---|---|---|\n"
     )
     return head + "\n".join(_row(k.removeprefix(prefix), data[k]) for k in keys) + "\n"
+
+
+def run_panel(args: argparse.Namespace) -> dict[str, Any]:
+    torch.set_num_threads(args.threads)
+    state = State(args.state)
+    bed = build_bed(BedConfig(), args.cache)
+    scheme = GreenList(vocab_size=bed.vocab_size, hashing_key=HASHING_KEY, bias=args.bias, key_id="bench")
+    marked, clean = bed.teacher_replies(scheme, seed=1), bed.teacher_replies(None, seed=2)
+    state.get("fingerprint panel", partial(_panel, bed, marked, clean))
+    return state.data
 
 
 def _config(args: argparse.Namespace) -> dict[str, str]:
@@ -300,6 +340,20 @@ def write_results(data: dict[str, Any], args: argparse.Namespace) -> None:
             + "\n".join(f"| {k} | {_p(v) if 'KS' in k else f'{v:,.0f}'} |" for k, v in null.items() if k != "keys")
             + "\n",
         ]
+    if "fingerprint panel" in data:
+        panel = data["fingerprint panel"]
+        body.append(
+            "Fingerprint (mean trigram Jaccard similarity of greedy answers to 12 probes, against the teacher's); "
+            "the null is the panel of unrelated reference models (the student base, and the base fine-tuned "
+            "on human-written answers with two seeds):\n\n| model | similarity | p (rank among the panel) |\n"
+            "|---|---|---|\n"
+            + "\n".join(f"| reference {k} | {v:.4f} | |" for k, v in panel["references"].items())
+            + "\n"
+            + "\n".join(
+                f"| student {k} | {panel[k]['similarity']:.4f} | {_p(panel[k]['p'])} |" for k in ("rho 1", "rho 0")
+            )
+            + "\n"
+        )
     if "e2e" in data:
         body.append(
             "`distillshield audit` end to end against the served rho = 0.2 student (200 decoy keys):\n\n"
@@ -329,9 +383,11 @@ def main() -> None:
     parser.add_argument("--student-steps", type=int, default=0, help="fine-tuning steps (0: the bed's default)")
     parser.add_argument("--label", default="", help="suffix of the RESULTS.md block, for a second setting")
     parser.add_argument("--e2e", action="store_true", help="also run `distillshield audit` against a served student")
+    parser.add_argument("--panel", action="store_true", help="also measure the fingerprint null on reference models")
+    parser.add_argument("--only-panel", action="store_true", help="run the fingerprint panel stage alone")
     parser.add_argument("--report-only", action="store_true", help="write RESULTS.md from --state, compute nothing")
     args = parser.parse_args()
-    result = State(args.state).data if args.report_only else run(args)
+    result = State(args.state).data if args.report_only else run_panel(args) if args.only_panel else run(args)
     write_results(result, args)
     print(json.dumps(result, indent=1))
 

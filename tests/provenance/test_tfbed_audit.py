@@ -87,6 +87,7 @@ def test_control_student_is_not_flagged(tf_bed: dict[str, Any]) -> None:
     tests = _audit(tf_bed, "control")
     for name in ("radioactivity.open_weights", "radioactivity.black_box"):
         assert tests[name]["p_value"] > 1e-3
-        # A clean model is no outlier among the decoys either.
-        assert tests[name]["details"]["measured_null"]["empirical_p"] > 0.025
+        # On a clean model the decoys' p-values look uniform (a median under 0.1 has odds below 1e-5).
+        null = tests[name]["details"]["measured_null"]
+        assert null["median_decoy_p"] > 0.1 and null["decoys_below_1e-3"] <= 1
     assert tests["verdict"] == "no significant evidence"

@@ -50,13 +50,13 @@ class BedConfig:
     @classmethod
     def small(cls) -> BedConfig:
         """The scaled-down bed CI builds: one layer of width 64, a 1024-token vocabulary, short replies."""
-        tiny = lm.LMConfig(d_model=64, layers=1, heads=2, context=96, steps=80, batch=16, lr=3e-3, seed=1)
+        tiny = lm.LMConfig(d_model=64, layers=1, heads=2, context=96, steps=60, batch=16, lr=3e-3, seed=1)
         return cls(
             vocab_size=1024,
             teacher=tiny,
-            base=lm.LMConfig(**{**asdict(tiny), "steps": 30, "seed": 2}),
-            student=lm.LMConfig(**{**asdict(tiny), "steps": 100, "seed": 3}),
-            distill_prompts=160,
+            base=lm.LMConfig(**{**asdict(tiny), "steps": 20, "seed": 2}),
+            student=lm.LMConfig(**{**asdict(tiny), "steps": 60, "seed": 3}),
+            distill_prompts=128,
             reply_tokens=48,
             prompt_tokens=24,
         )
@@ -153,16 +153,25 @@ class Bed:
     def pairs(self, replies: Sequence[Sequence[int]]) -> list[Pair]:
         return [(self.prompt_ids(p), list(r)) for p, r in zip(self.distill_prompts(), replies, strict=True)]
 
-    def distill(self, name: str, pairs: Sequence[Pair], *, parent: Any = None, extra: Sequence[str] = ()) -> Any:
+    def distill(
+        self,
+        name: str,
+        pairs: Sequence[Pair],
+        *,
+        parent: Any = None,
+        extra: Sequence[str] = (),
+        config: lm.LMConfig | None = None,
+    ) -> Any:
         """Fine-tune ``parent`` (the student base by default) on ``pairs`` plus plain ``extra`` texts."""
         parent = self.base if parent is None else parent
+        schedule = config or self.config.student
         sequences = [p + r for p, r in pairs] + [self.encode(t) for t in extra]
-        digest = self.config.student.digest(self.digest_of(parent), lm.text_digest(sequences))
+        digest = schedule.digest(self.digest_of(parent), lm.text_digest(sequences))
 
         def build() -> Any:
-            student = lm.new_model(self.config.student, self.vocab_size, self.end_id)
+            student = lm.new_model(schedule, self.vocab_size, self.end_id)
             student.load_state_dict(parent.state_dict())
-            return lm.train(student, sequences, self.config.student, self.end_id)
+            return lm.train(student, sequences, schedule, self.end_id)
 
         model = lm.cached(self.cache, name, digest, build)
         self.digests[str(id(model))] = digest
