@@ -77,15 +77,19 @@ def test_spark_links_as_the_in_process_graph(spark_engine: SparkEngine) -> None:
     rules = LinkRules(
         established=frozenset(i for i, a in enumerate(ids) if a in {"e0", "e1", "e2"}),
         copyable=frozenset({"text"}),
+        # e0 is over three times older than e1 and e2: the text no longer joins it to them (LinkRules.allows).
+        age_days={ids.index("e0"): 400.0, ids.index("e1"): 100.0, ids.index("e2"): 90.0},
+        age_ratio=3.0,
     )
     settings, linkers = Settings(), [SharedCard(), SharedText()]
     con = duckdb.connect()
     con.register("link_keys", keys)
     expected = find_communities(ids, [linker.pairs(con, settings) for linker in linkers], {"card": 2}, rules=rules)
     sizes = sorted(len(c.members) for c in expected)
-    assert sizes == [3, 3, 7, 20, 20], sizes
+    assert sizes == [3, 7, 20, 20], sizes  # e1 and e2 alone are too few
     assert sum(1 for c in expected if c.members[0] in (ids.index("a00"), ids.index("b00"))) == 2  # split
     assert SPLIT_ABOVE < 40
+    assert not [c for c in expected if ids.index("e0") in c.members]
     spark_engine.register("link_keys", keys)
     try:
         found = spark_communities(spark_engine, ids, linkers, settings, rules)

@@ -73,8 +73,10 @@ class LinkRules:
             return False
         if i not in self.established:
             return True
-        older, younger = max(self.age_days[i], self.age_days[j]), min(self.age_days[i], self.age_days[j])
-        return older < self.age_ratio * younger
+        age_i, age_j = self.age_days.get(i), self.age_days.get(j)
+        if age_i is None or age_j is None:
+            return True
+        return max(age_i, age_j) < self.age_ratio * min(age_i, age_j)
 
 
 @dataclass

@@ -118,8 +118,8 @@ def _edges(engine: SparkEngine, linkers: Sequence[Linker], settings: Settings, r
     ages_apart = (
         "FALSE"
         if math.isinf(rules.age_ratio)
-        else f"(x.established AND y.established AND greatest(x.age_days, y.age_days)"
-        f" >= CAST({rules.age_ratio!r} AS DOUBLE) * least(x.age_days, y.age_days))"
+        else f"coalesce(x.established AND y.established AND greatest(x.age_days, y.age_days)"
+        f" >= CAST({rules.age_ratio!r} AS DOUBLE) * least(x.age_days, y.age_days), FALSE)"
     )
     engine.materialise(
         _EDGES,
