@@ -264,6 +264,8 @@ def _break_points(data: dict[str, Any]) -> str:
             ]
             if rungs:
                 first = (broken[0] or "one round") if broken else "not reached at the rungs run"
+                if "rho 1" in data and data["rho 1"][test]["p"] > ALPHA:
+                    first = "no attack needed (the unattacked rho = 1 student is already above 1e-3)"
                 lines.append(f"| {family} | {test} | {first} |")
     return "| attack | test | first rung with p > 1e-3 |\n|---|---|---|\n" + "\n".join(lines) + "\n"
 
@@ -370,7 +372,7 @@ def write_results(data: dict[str, Any], args: argparse.Namespace) -> None:
             "the null is the panel of unrelated reference models (the student base, and the base fine-tuned "
             "on human-written answers with two seeds):\n\n| model | similarity | p (rank among the panel) |\n"
             "|---|---|---|\n"
-            + "\n".join(f"| reference {k} | {v:.4f} | |" for k, v in panel["references"].items())
+            + "\n".join(f"| {k} (reference) | {v:.4f} | |" for k, v in panel["references"].items())
             + "\n"
             + "\n".join(
                 f"| student {k} | {panel[k]['similarity']:.4f} | {_p(panel[k]['p'])} |" for k in ("rho 1", "rho 0")
