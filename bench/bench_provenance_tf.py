@@ -264,6 +264,8 @@ def _break_points(data: dict[str, Any]) -> str:
             ]
             if rungs:
                 first = (broken[0] or "one round") if broken else "not reached at the rungs run"
+                if "rho 1" in data and data["rho 1"][test]["p"] > ALPHA:
+                    first = "no attack needed (the unattacked rho = 1 student is already above 1e-3)"
                 lines.append(f"| {family} | {test} | {first} |")
     return "| attack | test | first rung with p > 1e-3 |\n|---|---|---|\n" + "\n".join(lines) + "\n"
 
@@ -295,6 +297,28 @@ def _config(args: argparse.Namespace) -> dict[str, str]:
     return {"bed": repr(config), "source": load_texts().source, "machine": machine()}
 
 
+def _acceptance(data: dict[str, Any], args: argparse.Namespace) -> str:
+    def verdict(name: str, test: str, threshold: float) -> str:
+        if name not in data:
+            return "not run"
+        p = data[name][test]["p"]
+        return f"{'met' if p < threshold else 'NOT met'} (p = {_p(p)})"
+
+    null = data.get("null")
+    ks = (
+        f"{null['black_box flagged at alpha=1e-3']:.0f} and {null['open_weights flagged at alpha=1e-3']:.0f} of "
+        f"{null['keys']:,.0f} keys below 1e-3, KS p {_p(null['black_box KS p (randomised p-values)'])} and "
+        f"{_p(null['open_weights KS p (randomised p-values)'])}"
+        if null
+        else "not run in this setting"
+    )
+    return (
+        f"Acceptance (issue 19), budget {args.queries} x {args.tokens} tokens: rho = 0.2 black box at p < 1e-6 "
+        f"{verdict('rho 0.2', 'black_box', 1e-6)}; rho = 1 open weights at p < 1e-3 "
+        f"{verdict('rho 1', 'open_weights', 1e-3)}; control over random keys (black box, reading mode): {ks}.\n"
+    )
+
+
 def write_results(data: dict[str, Any], args: argparse.Namespace) -> None:
     rhos = [f"rho {r:g}" for r in sorted(RHOS) if f"rho {r:g}" in data]
     attacks = sorted(k for k in data if k.startswith("attack "))
@@ -312,6 +336,7 @@ def write_results(data: dict[str, Any], args: argparse.Namespace) -> None:
         "deduplicated across the corpus, prompt windows excluded. Open weights: the student reads "
         f"{args.texts} of the teacher's watermarked answers (prompt + reply). "
         f"Teacher: median p of one watermarked answer {_p(data.get('teacher', {}).get('marked median p'))}.\n",
+        _acceptance(data, args),
         "Fraction rho of the distillation answers watermarked:\n",
         _rows(data, rhos),
     ]
@@ -347,7 +372,7 @@ def write_results(data: dict[str, Any], args: argparse.Namespace) -> None:
             "the null is the panel of unrelated reference models (the student base, and the base fine-tuned "
             "on human-written answers with two seeds):\n\n| model | similarity | p (rank among the panel) |\n"
             "|---|---|---|\n"
-            + "\n".join(f"| reference {k} | {v:.4f} | |" for k, v in panel["references"].items())
+            + "\n".join(f"| {k} (reference) | {v:.4f} | |" for k, v in panel["references"].items())
             + "\n"
             + "\n".join(
                 f"| student {k} | {panel[k]['similarity']:.4f} | {_p(panel[k]['p'])} |" for k in ("rho 1", "rho 0")
