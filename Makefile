@@ -39,7 +39,7 @@ check: $(TEST_STAMP)
 bench: $(TEST_STAMP)
 	$(BIN)/python bench/bench_scale.py
 	$(BIN)/python bench/bench_ingest.py
-	$(BIN)/python bench/bench_spark.py --rows 1000000
+	$(BIN)/python bench/bench_spark.py --rows 1000000 --driver-memory 6g
 	$(BIN)/python bench/bench_detection.py
 	$(BIN)/python bench/bench_gateway.py
 	$(BIN)/python bench/bench_watermark.py

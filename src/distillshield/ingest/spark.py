@@ -185,7 +185,7 @@ def ingest_spark(
     settings = settings or Settings()
     files = [] if table else expand_inputs(paths)
     task = progress.task("Ingesting logs on Spark", total=None)
-    engine.size_partitions(sum(_size(f) for f in files))
+    engine.size_partitions(_table_bytes(engine, table) if table else sum(_size(f) for f in files))
     # A view over outcomes already kept (the parsed lines, the Python readers' output): no extra copy.
     ingested = _outcomes(engine, files, table, fmt, settings)
     ingested.createOrReplaceTempView("ingested")
@@ -209,6 +209,12 @@ _PYTHON = "_distillshield_python_read"
 #: How much larger a file's rows are in Spark's memory than on disk, for sizing ingest's shuffles before the
 #: rows exist: gzip JSON Lines inflate about five times, and the parsed columns sit beside the text.
 _INFLATION = 12
+
+
+def _table_bytes(engine: SparkEngine, table: str) -> int:
+    """Spark's estimate of a table's size (from its files' sizes for Parquet), inflated as a file's is."""
+    stats = engine.spark.sql(f"SELECT * FROM {table}")._jdf.queryExecution().optimizedPlan().stats()
+    return int(stats.sizeInBytes()) * _INFLATION
 
 
 def _size(path: Path) -> int:
