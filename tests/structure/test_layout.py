@@ -43,13 +43,15 @@ ROOT_MODULES = {
 #: the batch job's output step (pipeline.write_outputs) so that its files equal scan's.
 #: The frontier runs the real batch job (pipeline.run_scan) on each probe, and sends each probe through the
 #: real gateway (online_replay) for the live path. learn gathers a scan's evidence again as the batch job did
-#: (pipeline.content_fields, with_known_organisations).
+#: (pipeline.content_fields, with_known_organisations). The transformer test bed holds out the same fifth of
+#: ShareGPT conversations as the simulator (simulate.realtext.held_out), so neither trains on the other's test text.
 ALLOWED = {
     ("simulate", "ingest"),
     ("watch", "pipeline"),
     ("frontier", "pipeline"),
     ("frontier", "online_replay"),
     ("learn", "pipeline"),
+    ("provenance", "simulate"),
 }
 PUBLIC = ["distillshield", *(f"distillshield.{stage}" for stage in STAGES if (PACKAGE / stage).is_dir())]
 
