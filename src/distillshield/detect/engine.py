@@ -158,9 +158,13 @@ def campaign_signals(
     signals = coordination_signals(stats, len(members), context.established_share) if stats else []
     signals += member_family_signals(members, member_families)
     group = group_frame(frame, members, "group")
+    # A pool spreads its asks thin, so a group is tested against a lower alternative rate; one
+    # organisation's members are people, each judged at an account's rate, and so is their sum.
+    organisation = looks_like_organisation(signals, community, context.established_share)
     for scorer in scorers:
         if scorer.judges_groups:
-            signals += [signal for _, signal in scorer.group_signals(group)]
+            judged = scorer.signals(group) if organisation else scorer.group_signals(group)
+            signals += [signal for _, signal in judged]
     age = np.nan_to_num(frame["age_at_first_request_hours"][members], nan=1e9)
     fresh = float(np.mean(age <= 48))
     if fresh >= 0.5:
@@ -214,10 +218,7 @@ def organisation_view(signals: list[Signal], community: Community, established_s
     A pool of aged accounts with cards and lines of their own is held together by what it sends, not by
     firm links, so it keeps its coordination evidence.
     """
-    round_robin = any(s.name == "merged_gap_cv" for s in signals)
-    pairs = {kind: _pairs(community, kind) for kind in community.links}
-    firm = sum(n for kind, n in pairs.items() if kind in FIRM_KINDS)
-    if established_share < 0.75 or round_robin or firm < 0.5 * max(sum(pairs.values()), 1):
+    if not looks_like_organisation(signals, community, established_share):
         return signals
     kept = [s for s in signals if s.family != "coordination"]
     why = (
@@ -225,6 +226,14 @@ def organisation_view(signals: list[Signal], community: Community, established_s
         "load-balanced stream: looks like one organisation, so coordination evidence is set aside"
     )
     return [*kept, note(CAMPAIGN_SOURCE, "organisation", established_share, why)]
+
+
+def looks_like_organisation(signals: Sequence[Signal], community: Community, established_share: float) -> bool:
+    """Mostly established members, held together by firm links (card, network), with no load-balanced stream."""
+    round_robin = any(s.name == "merged_gap_cv" for s in signals)
+    pairs = {kind: _pairs(community, kind) for kind in community.links}
+    firm = sum(n for kind, n in pairs.items() if kind in FIRM_KINDS)
+    return established_share >= 0.75 and not round_robin and firm >= 0.5 * max(sum(pairs.values()), 1)
 
 
 def member_family_signals(members: npt.NDArray[np.int64], member_families: Sequence[tuple[str, ...]]) -> list[Signal]:
