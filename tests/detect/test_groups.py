@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from distillshield.detect.engine import coordination_signals, group_frame
+from distillshield.detect.engine import GroupContext, campaign_signals, coordination_signals, group_frame
 from distillshield.detect.link.coordination import GroupStats
-from distillshield.detect.link.graph import LinkRules
+from distillshield.detect.link.graph import Community, LinkRules
 from distillshield.detect.scorers.content import ReasoningHarvest
 from distillshield.features.frame import AccountFrame
+from distillshield.settings import Settings
 
 
 def _frame(hits: list[float], requests: list[float]) -> AccountFrame:
@@ -64,3 +65,25 @@ def test_one_block_shared_by_long_standing_customers_counts_half() -> None:
     assert "default prompt" in next(
         s.detail for s in coordination_signals(one_block, 6, 1.0) if s.name == "template_members"
     )
+
+
+def _group_content(established_share: float) -> list[str]:
+    frame = _frame([15.0] * 6, [250.0] * 6)  # 6% of requests ask for steps: a benchmark wrapper's rate
+    frame.columns["age_at_first_request_hours"] = np.full(6, 24.0 * 400)
+    card = Community(members=tuple(range(6)), strength=dict.fromkeys(range(6), 1.0), links={"payment": {"pairs": 15}})
+    signals = campaign_signals(
+        frame,
+        np.arange(6),
+        [()] * 6,
+        card,
+        None,
+        [ReasoningHarvest()],
+        Settings(),
+        GroupContext(established_share=established_share),
+    )
+    return [s.name for s in signals]
+
+
+def test_one_organisations_pooled_requests_are_tested_at_an_accounts_rate() -> None:
+    assert "elicitation_hits" not in _group_content(established_share=1.0)  # a lab sharing a grant card
+    assert "elicitation_hits" in _group_content(established_share=0.0)  # new accounts on one card: a pool
