@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
-from distillshield.detect.engine import GroupContext, campaign_signals, coordination_signals, group_frame
+from distillshield.detect.engine import (
+    GroupContext,
+    campaign_signals,
+    coordination_signals,
+    group_frame,
+    looks_like_organisation,
+)
 from distillshield.detect.link.coordination import GroupStats
 from distillshield.detect.link.graph import Community, LinkRules
 from distillshield.detect.scorers.content import ReasoningHarvest
@@ -87,3 +95,17 @@ def _group_content(established_share: float) -> list[str]:
 def test_one_organisations_pooled_requests_are_tested_at_an_accounts_rate() -> None:
     assert "elicitation_hits" not in _group_content(established_share=1.0)  # a lab sharing a grant card
     assert "elicitation_hits" in _group_content(established_share=0.0)  # new accounts on one card: a pool
+
+
+def test_labs_joined_only_by_a_public_prompt_look_like_organisations() -> None:
+    # Two labs of three, each on its own grant card, joined to each other by one benchmark prompt.
+    labs = Community(
+        members=tuple(range(6)),
+        strength=dict.fromkeys(range(6), 1.0),
+        links={"payment": {"pairs": 6}, "template": {"pairs": 9}, "asn": {"pairs": 9}},
+        member_kinds={i: frozenset({"payment", "template"}) for i in range(6)},
+    )
+    pool = replace(labs, member_kinds={i: frozenset({"template"}) for i in range(6)})
+    assert looks_like_organisation([], labs, established_share=1.0)
+    assert not looks_like_organisation([], labs, established_share=0.5)  # new accounts: a farm's cards
+    assert not looks_like_organisation([], pool, established_share=1.0)  # aged accounts held by what they send

@@ -229,11 +229,19 @@ def organisation_view(signals: list[Signal], community: Community, established_s
 
 
 def looks_like_organisation(signals: Sequence[Signal], community: Community, established_share: float) -> bool:
-    """Mostly established members, held together by firm links (card, network), with no load-balanced stream."""
+    """Mostly established members, held together by firm links (card, network), with no load-balanced stream.
+
+    Held together: firm links make at least half of the group's links, or at least half of the members have
+    a firm link inside the group. The second reading covers several labs that each share a grant card and a
+    /24, joined to one another only by the public benchmark prompt they all send.
+    """
     round_robin = any(s.name == "merged_gap_cv" for s in signals)
+    if established_share < 0.75 or round_robin:
+        return False
     pairs = {kind: _pairs(community, kind) for kind in community.links}
     firm = sum(n for kind, n in pairs.items() if kind in FIRM_KINDS)
-    return established_share >= 0.75 and not round_robin and firm >= 0.5 * max(sum(pairs.values()), 1)
+    firm_members = float(np.mean([bool(community.kinds_of(i) & FIRM_KINDS) for i in community.members]))
+    return firm >= 0.5 * max(sum(pairs.values()), 1) or firm_members >= 0.5
 
 
 def member_family_signals(members: npt.NDArray[np.int64], member_families: Sequence[tuple[str, ...]]) -> list[Signal]:
