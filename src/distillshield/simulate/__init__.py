@@ -25,7 +25,7 @@ from distillshield.simulate.covert import EVASIVE
 from distillshield.simulate.evasion import Evasion
 from distillshield.simulate.hard_negatives import HARD_NEGATIVES
 from distillshield.simulate.knobs import SCHEDULES, CampaignKnobs
-from distillshield.simulate.population import DAYS, RELEASE, START, Account, Events, Infra
+from distillshield.simulate.population import DAYS, RELEASE, START, Account, Infra, Population
 from distillshield.simulate.realtext import sharegpt_turns
 from distillshield.simulate.writer import Harvest, archetype_counts, merge, write_labels, write_log, write_summary
 
@@ -72,9 +72,6 @@ def archetype_names(spec: str | Sequence[str]) -> tuple[str, ...]:
     if not out:
         raise ValueError("archetypes: name at least one archetype or set")
     return tuple(dict.fromkeys(out))
-
-
-Population = tuple[list[Account], Events]
 
 
 def _classic(infra: Infra, rng: np.random.Generator, scale: float, bank: PromptBank) -> list[Population]:

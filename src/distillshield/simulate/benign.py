@@ -28,12 +28,11 @@ from distillshield.simulate.population import (
     Account,
     Events,
     Infra,
+    Population,
     diurnal_times,
     scaled,
     uniform_times,
 )
-
-Population = tuple[list[Account], Events]
 
 
 def _model(rnd: random.Random, t: float, adopt_days: float = 3.0) -> str:

@@ -43,12 +43,11 @@ from distillshield.simulate.population import (
     Account,
     Events,
     Infra,
+    Population,
     diurnal_times,
     scaled,
     uniform_times,
 )
-
-Population = tuple[list[Account], Events]
 
 
 def _harvest_answer(rnd: random.Random, prompt: str, reasoning: bool) -> dict[str, Any]:

@@ -37,9 +37,8 @@ from distillshield.simulate.population import (
     Account,
     Events,
     Infra,
+    Population,
 )
-
-Population = tuple[list[Account], Events]
 
 POOL_BLOCK = (
     "You are a meticulous problem solver. For every task, first write out your entire chain of reasoning "

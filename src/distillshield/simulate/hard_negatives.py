@@ -33,13 +33,12 @@ from distillshield.simulate.population import (
     Account,
     Events,
     Infra,
+    Population,
     diurnal_times,
     scaled,
     uniform_times,
 )
 from distillshield.simulate.realtext import sharegpt_turns
-
-Population = tuple[list[Account], Events]
 
 SUPPORT_PROMPT = (
     "You are {bot}, the customer support assistant of {company}. Answer questions about orders, invoices, "

@@ -72,6 +72,10 @@ class Events:
         return Events(np.concatenate([b.times for b in blocks]), np.concatenate([b.accounts for b in blocks]))
 
 
+#: One archetype's accounts and their request events, as every population builder returns them.
+Population = tuple[list[Account], Events]
+
+
 class Infra:
     """Deterministic address, card and id factories for one simulation."""
 
