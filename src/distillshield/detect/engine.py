@@ -200,26 +200,23 @@ def campaign_signals(
                 family="infrastructure",
             )
         )
-    return organisation_view(signals, community, context.established_share)
+    return organisation_view(signals, context.established_share) if organisation else signals
 
 
 #: Link kinds only an insider shares (a card, a network): what holds an organisation together.
 FIRM_KINDS = frozenset({"payment", "network"})
 
 
-def organisation_view(signals: list[Signal], community: Community, established_share: float) -> list[Signal]:
-    """A group that looks like one organisation is not evidence of coordination.
+def organisation_view(signals: list[Signal], established_share: float) -> list[Signal]:
+    """The signals of a group that looks like one organisation (:func:`looks_like_organisation`), whose
+    sharing is not evidence of coordination.
 
     Lab mates and colleagues share a card, a /24 and the wrappers their benchmark harness adds, and
-    their accounts are months old; a farm's accounts are new. When at least three quarters of the members
-    are established, firm links (card, network) make at least half of the group's links, and nothing shows
-    a load-balanced stream, the coordination family is set aside (the trace says so): the members' own
-    evidence, their content and their infrastructure still count, but sharing is not the second family.
-    A pool of aged accounts with cards and lines of their own is held together by what it sends, not by
-    firm links, so it keeps its coordination evidence.
+    their accounts are months old; a farm's accounts are new. So the coordination family is set aside (the
+    trace says so): the members' own evidence, their content and their infrastructure still count, but
+    sharing is not the second family. A pool of aged accounts with cards and lines of their own is held
+    together by what it sends, not by firm links, so it keeps its coordination evidence.
     """
-    if not looks_like_organisation(signals, community, established_share):
-        return signals
     kept = [s for s in signals if s.family != "coordination"]
     why = (
         f"{established_share:.0%} of members established, held together by shared card or network, no "
