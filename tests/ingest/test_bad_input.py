@@ -88,6 +88,27 @@ def test_wrong_types_name_the_field(tmp_path: Path, field: str, value: object) -
     assert stats.quarantined == 1 and entries[0]["field"] == field, entries
 
 
+@pytest.mark.parametrize("status", [2**31, -(2**31) - 1, 2**62])
+def test_status_beyond_32_bits_is_quarantined_not_a_crash(tmp_path: Path, status: int) -> None:
+    """The stored status is a 32-bit INTEGER: a larger one is quarantined with its reason, the rest go in."""
+    log = write_lines(tmp_path / "a.jsonl", dumps(record(1, status=status), record(2, status=2**31 - 1)))
+    stats, con, entries = run([log], tmp_path)
+    assert (stats.accepted, stats.quarantined) == (1, 1)
+    assert (entries[0]["line"], entries[0]["field"]) == (1, "status")
+    assert entries[0]["reason"] == f"status {status} does not fit in 32 bits"
+    assert con.execute("SELECT status FROM requests").fetchall() == [(2**31 - 1,)]
+
+
+def test_prompt_only_record_has_an_empty_system_prompt_on_both_paths(tmp_path: Path) -> None:
+    """A record without messages stores system_prompt "" whichever path validated it (the bulk path had NULL)."""
+    bulk = record(1, messages=None, prompt="hi")
+    fallback = record(2, messages=None, prompt="hi", ts="2026-05-04 10:00:00Z")  # a spelling only to_row takes
+    _, con, entries = run([write_lines(tmp_path / "a.jsonl", dumps(bulk, fallback))], tmp_path)
+    assert entries == []
+    rows = con.execute("SELECT request_id, system_prompt, user_prompt FROM requests ORDER BY 1").fetchall()
+    assert rows == [("req-1", "", "hi"), ("req-2", "", "hi")]
+
+
 @pytest.mark.parametrize("ts", ["2026-13-01T00:00:00Z", "not a time", "2026-05-04T10:00:00", True, -5, 1e300])
 def test_unparseable_or_naive_timestamps(tmp_path: Path, ts: object) -> None:
     stats, _, entries = run([write_lines(tmp_path / "a.jsonl", dumps(record(1, ts=ts)))], tmp_path)

@@ -62,6 +62,13 @@ def _maybe(value: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
     return st.one_of(value, value, value, _WRONG)
 
 
+#: Integers anywhere in 65 bits, and the edges of the 32- and 64-bit columns they are stored in.
+_INTS = st.one_of(
+    st.integers(min_value=-(2**64), max_value=2**64),
+    st.sampled_from([2**31 - 1, 2**31, -(2**31), -(2**31) - 1, 2**63 - 1, 2**63, -(2**63), -(2**63) - 1]),
+)
+
+
 @st.composite
 def records(draw: st.DrawFn) -> dict[str, Any]:
     record: dict[str, Any] = {
@@ -75,7 +82,7 @@ def records(draw: st.DrawFn) -> dict[str, Any]:
             record[name] = draw(_maybe(_TEXT))
     for name in OPTIONAL_INTS:
         if draw(st.booleans()):
-            record[name] = draw(_maybe(st.integers(min_value=-(2**64), max_value=2**64)))
+            record[name] = draw(_maybe(_INTS))
     if draw(st.booleans()):
         record["account_created_at"] = draw(st.one_of(_TIMESTAMPS, st.none()))
     if draw(st.integers(0, 3)):
@@ -86,6 +93,32 @@ def records(draw: st.DrawFn) -> dict[str, Any]:
         record["extra"] = draw(st.one_of(st.just({}), st.just({"k": [1, 2.5, None]}), st.just("x"), st.none()))
     if draw(st.integers(0, 5)) == 0:
         record["unknown_field"] = 1
+    return record
+
+
+_VALID_MESSAGE = st.fixed_dictionaries(
+    {"role": st.sampled_from(["system", "developer", "user", "assistant"]), "content": st.one_of(_TEXT, st.none())}
+)
+
+
+@st.composite
+def valid_records(draw: st.DrawFn) -> dict[str, Any]:
+    """Records of the right types, so that nearly all get through and every stored column is compared.
+
+    Integers still reach past the 32- and 64-bit columns, and a record without messages
+    (only a prompt) is as common as one with them.
+    """
+    record: dict[str, Any] = {"request_id": "r1", "ts": "2026-05-04T10:00:00Z", "account_id": "acct", "model": "m"}
+    for name in OPTIONAL_STRINGS:
+        if draw(st.booleans()):
+            record[name] = draw(_TEXT)
+    for name in OPTIONAL_INTS:
+        if draw(st.booleans()):
+            record[name] = draw(_INTS)
+    if draw(st.booleans()):
+        record["messages"] = draw(st.lists(_VALID_MESSAGE, max_size=4))
+    if "messages" not in record or draw(st.booleans()):
+        record["prompt"] = draw(_TEXT)
     return record
 
 
@@ -112,6 +145,21 @@ def _both_paths(raw: str) -> tuple[dict[str, Any] | None, dict[str, Any] | None]
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(records(), st.booleans())
 def test_bulk_rows_equal_to_row_rows(record: dict[str, Any], ascii_only: bool) -> None:
+    raw = json.dumps(record, ensure_ascii=ascii_only)
+    bulk, python = _both_paths(raw)
+    if bulk is not None:
+        assert python is not None, f"bulk accepted what to_row rejects: {raw}"
+        assert bulk == python
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(valid_records(), st.booleans())
+def test_bulk_rows_equal_to_row_rows_for_well_typed_records(record: dict[str, Any], ascii_only: bool) -> None:
+    """Mostly valid records, so that optional fields, integer edges and prompt-only records are compared too.
+
+    The Python path must store what to_row accepts (a status beyond 32 bits had crashed the store), and the
+    bulk path must build the same row (it had stored a NULL system_prompt for a record without messages).
+    """
     raw = json.dumps(record, ensure_ascii=ascii_only)
     bulk, python = _both_paths(raw)
     if bulk is not None:

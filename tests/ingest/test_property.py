@@ -14,7 +14,12 @@ from hypothesis import strategies as st
 from tests.ingest.helpers import record, run
 
 json_values = st.recursive(
-    st.none() | st.booleans() | st.integers(-(2**70), 2**70) | st.floats(allow_nan=False) | st.text(max_size=20),
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**70), 2**70)
+    | st.sampled_from([2**31, -(2**31) - 1, 2**63, -(2**63) - 1])  # just past the 32- and 64-bit columns
+    | st.floats(allow_nan=False)
+    | st.text(max_size=20),
     lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4),
     max_leaves=12,
 )

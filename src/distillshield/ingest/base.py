@@ -54,6 +54,8 @@ OPTIONAL_STRINGS = (
     "reasoning",
 )
 OPTIONAL_INTS = ("asn", "prompt_tokens", "completion_tokens", "reasoning_tokens", "tool_calls", "status")
+#: The stored ``status`` is a 32-bit INTEGER; a larger one is rejected here, not left to crash the store.
+STATUS_RANGE = (-(2**31), 2**31 - 1)
 NON_NEGATIVE = ("asn", "prompt_tokens", "completion_tokens", "reasoning_tokens", "tool_calls")
 SYSTEM_ROLES = frozenset({"system", "developer"})
 _MIN_TS, _MAX_TS = 0.0, datetime(2200, 1, 1, tzinfo=UTC).timestamp()
@@ -185,6 +187,8 @@ def to_row(record: Any, *, naive_is_utc: bool = False) -> tuple[Any, ...]:
     created_at = None if created is None else parse_timestamp(created, "account_created_at", naive_is_utc=naive_is_utc)
     extra = _extra(record)
     status = _optional(record, "status", int)
+    if status is not None and not STATUS_RANGE[0] <= status <= STATUS_RANGE[1]:
+        raise reject("status", f"status {status} does not fit in 32 bits")
     optional = {field: _optional(record, field, str) for field in OPTIONAL_STRINGS}
     optional.update({field: _optional(record, field, int) for field in OPTIONAL_INTS[:-1]})
     for field in NON_NEGATIVE:

@@ -30,14 +30,13 @@ from datetime import UTC, datetime
 
 import orjson
 
-from distillshield.ingest.base import OPTIONAL_INTS, OPTIONAL_STRINGS, SPEC_FIELDS, SYSTEM_ROLES
+from distillshield.ingest.base import OPTIONAL_INTS, OPTIONAL_STRINGS, SPEC_FIELDS, STATUS_RANGE, SYSTEM_ROLES
 
 #: Strict RFC 3339 with an offset and at most microseconds, which Python's fromisoformat and DuckDB's
 #: TIMESTAMPTZ cast read identically. Other spellings (a space for T, numeric seconds) take the fallback.
 _RFC3339 = (
     r"[0-9]{4}-[0-9]{2}-[0-9]{2}T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\.[0-9]{1,6})?(Z|[+-][0-9]{2}:[0-9]{2})"
 )
-_INT32 = (-(2**31), 2**31 - 1)
 _MAX_SECONDS = int(datetime(2200, 1, 1, tzinfo=UTC).timestamp())
 
 
@@ -180,11 +179,11 @@ def _derived_sql() -> str:
     system = f"list_where(contents, list_transform(roles, lambda r: list_contains({_SYSTEM_ROLES}, r)))"
     users = "list_where(contents, list_transform(roles, lambda r: r = 'user'))"
     return f"""
-SELECT *, array_to_string({system}, chr(10)) AS system_prompt, {users} AS user_turns FROM fields
+SELECT *, coalesce(array_to_string({system}, chr(10)), '') AS system_prompt, {users} AS user_turns FROM fields
 WHERE typed AND {_timestamp_ok("ts")} AND {_visible("request_id")} AND {_visible("account_id")}
   AND {_not_negative(_COUNTS)}
   AND (no_created OR {_timestamp_ok("account_created_at")})
-  AND (status IS NULL OR status BETWEEN {_INT32[0]} AND {_INT32[1]})
+  AND (status IS NULL OR status BETWEEN {STATUS_RANGE[0]} AND {STATUS_RANGE[1]})
 """
 
 
