@@ -101,19 +101,25 @@ def _timestamp_ok(value: str) -> str:
     return f"({value} IS NOT NULL AND year({value}) BETWEEN 1970 AND 2199)"
 
 
+def _count(text: str, needle: str) -> str:
+    """How many times ``needle`` occurs in ``text`` (non-overlapping, as a regex would find them; none of the
+    needles here can overlap itself), without building the list of matches that regexp_extract_all does."""
+    return f"((strlen({text}) - strlen(replace({text}, '{needle}', ''))) // {len(needle.encode())})"
+
+
 #: Messages the bulk path takes: objects, each with a string role and a string or null content. JSON path
 #: wildcards skip elements that lack the key, so equal lengths prove that every message has both; and as many
 #: ``"role":`` and ``"content":`` in DuckDB's compact text as messages, and twice as many ``":`` in all, prove
 #: that neither repeats and that no message has another key (a repeated key would be read differently by
 #: different parsers, and DuckDB keeps both copies; the fallback checks messages with more keys and names a
 #: repeated one).
-_MESSAGES_OK = """(
+_MESSAGES_OK = f"""(
   list_has_all(['OBJECT'], element_types) AND list_has_all(['VARCHAR'], role_types)
   AND list_has_all(['VARCHAR', 'NULL'], content_types)
   AND len(role_types) = len(element_types) AND len(content_types) = len(element_types)
-  AND len(regexp_extract_all(messages, '"content":')) = len(element_types)
-  AND len(regexp_extract_all(messages, '"role":')) = len(element_types)
-  AND len(regexp_extract_all(messages, '":')) = 2 * len(element_types))"""
+  AND {_count("messages", '"content":')} = len(element_types)
+  AND {_count("messages", '"role":')} = len(element_types)
+  AND {_count("messages", '":')} = 2 * len(element_types))"""
 #: One parse of the messages array per list: element, role and content types, then roles and contents.
 _MESSAGE_LISTS = """
   json_type(messages, '$[*]') AS element_types, json_type(messages, '$[*].role') AS role_types,
@@ -147,7 +153,8 @@ def _flat_distinct_keys(text: str) -> str:
     ``":`` inside a string) make the count larger, so those take the fallback too, which checks them.
     """
     # TRY: the conjunction is not short-circuited, so this also meets texts that are not objects.
-    return f"coalesce(len(regexp_extract_all({text}, '\":')) = len(list_distinct(TRY(json_keys({text})))), false)"
+    keys = _count(text, '":')
+    return f"coalesce({keys} = len(list_distinct(TRY(json_keys({text})))), false)"
 
 
 def _fields_sql() -> str:

@@ -203,6 +203,48 @@ def iter_lines(stream: BinaryIO, max_bytes: int, on_oversize: Oversize) -> Itera
         yield Line(number + 1, pending.rstrip(b"\r"))
 
 
+@dataclass(frozen=True, slots=True)
+class Run:
+    """Consecutive lines (blank ones included, the caller skips them), the first numbered ``first``."""
+
+    first: int
+    lines: list[bytes]
+
+
+def iter_runs(stream: BinaryIO, max_bytes: int, on_oversize: Oversize) -> Iterator[Run | Broken]:
+    """The lines of :func:`iter_lines`, a block's worth at a time: one ``split`` per block, not a find per line.
+
+    Why: at a million lines, handing them on one object at a time cost the reading thread several CPU
+    seconds that it spends holding the interpreter lock the parsing threads need.
+    """
+    blocks = _blocks(stream)
+    pending, number = b"", 0
+    try:
+        for block in blocks:
+            pending += block
+            while True:
+                cut = pending.rfind(b"\n")
+                if cut != -1:
+                    lines = pending[:cut].split(b"\n")
+                    if pending.find(b"\r", 0, cut) != -1:
+                        lines = [line.rstrip(b"\r") for line in lines]
+                    yield Run(number + 1, lines)
+                    number += len(lines)
+                    pending = pending[cut + 1 :]
+                if len(pending) <= max_bytes:
+                    break
+                number += 1
+                pending = _stream_oversize(number, pending, blocks, on_oversize)
+    except (EOFError, zlib.error, gzip.BadGzipFile, OSError) as exc:
+        reason = "truncated gzip stream" if isinstance(exc, EOFError) else f"corrupt compressed stream: {exc}"
+        if isinstance(exc, DecompressionBudgetError):
+            reason, pending = str(exc), pending[:_TAIL_KEPT]
+        yield Broken(number + 1, reason, pending)
+        return
+    if pending:
+        yield Run(number + 1, [pending.rstrip(b"\r")])
+
+
 def _stream_oversize(number: int, head: bytes, blocks: Iterator[bytes], on_oversize: Oversize) -> bytes:
     """Send the rest of an oversized line to ``on_oversize``; return what follows its newline."""
     rest = b""

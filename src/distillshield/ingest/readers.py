@@ -21,7 +21,16 @@ import orjson
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from distillshield.ingest.lines import Broken, Budget, Oversize, iter_lines, open_maybe_gzip, open_tracked
+from distillshield.ingest.lines import (
+    Broken,
+    Budget,
+    Oversize,
+    Run,
+    iter_lines,
+    iter_runs,
+    open_maybe_gzip,
+    open_tracked,
+)
 from distillshield.ingest.litellm import SIGNATURE
 
 Format = Literal["auto", "spec", "litellm"]
@@ -112,20 +121,15 @@ def _first_text_line(path: Path) -> bytes:
     return b""
 
 
-#: The record of a line left unparsed for the bulk SQL path (see ingest.bulk), which parses whole batches.
-UNPARSED = object()
-
-
 def read_jsonl(
     path: Path,
     max_bytes: int,
     on_oversize: Oversize,
     position: Position,
     *,
-    parse: bool = True,
     budget: Budget | None = None,
 ) -> Iterator[Item]:
-    """Lines as parsed records, or with ``parse=False`` as raw lines whose record is :data:`UNPARSED`."""
+    """Lines as parsed records (:func:`read_jsonl_runs` hands them on unparsed, for the bulk SQL path)."""
     stream, raw = open_tracked(path, budget)
     position.raw = raw
     with raw, stream:
@@ -134,10 +138,31 @@ def read_jsonl(
                 yield Rejected(item.number, None, item.reason, item.tail)
             elif not item.data.strip():
                 continue
-            elif parse:
-                yield parse_json(item.number, item.data)
             else:
-                yield Parsed(item.number, item.data, UNPARSED)
+                yield parse_json(item.number, item.data)
+
+
+def read_jsonl_runs(
+    path: Path, max_bytes: int, on_oversize: Oversize, position: Position, *, budget: Budget | None = None
+) -> Iterator[Run | Rejected]:
+    """The lines of :func:`read_jsonl` unparsed, for the bulk SQL path (see ingest.bulk), which parses whole
+    batches; a run at a time, blank lines left out."""
+    stream, raw = open_tracked(path, budget)
+    position.raw = raw
+    with raw, stream:
+        for run in iter_runs(stream, max_bytes, on_oversize):
+            if isinstance(run, Broken):
+                yield Rejected(run.number, None, run.reason, run.tail)
+                continue
+            blank = [i for i, line in enumerate(run.lines) if not line.strip()]
+            if not blank:
+                yield run
+                continue
+            start = 0
+            for i in [*blank, len(run.lines)]:  # the stretches between blank lines, as runs of their own
+                if i > start:
+                    yield Run(run.first + start, run.lines[start:i])
+                start = i + 1
 
 
 def parse_json(number: int, data: bytes) -> Item:

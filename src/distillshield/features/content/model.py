@@ -25,7 +25,6 @@ import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
 from scipy.special import expit
-from sklearn.linear_model import LogisticRegression
 
 from distillshield.errors import ConfigError
 from distillshield.features.content.hashing import (
@@ -114,6 +113,9 @@ def train_model(
     Platt scaling honest about phrasings the fit never saw; calibrating on random
     rows would make the model overconfident on anything new.
     """
+    # Imported here: scikit-learn costs a second of start-up, and a scan only scores with the shipped weights.
+    from sklearn.linear_model import LogisticRegression
+
     calib = _calibration_rows(labels, groups)
     fit = ~calib
     lr = LogisticRegression(C=c, class_weight="balanced", max_iter=2000, solver="liblinear", random_state=0)
