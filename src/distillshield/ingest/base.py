@@ -185,6 +185,8 @@ def to_row(record: Any, *, naive_is_utc: bool = False) -> tuple[Any, ...]:
     created_at = None if created is None else parse_timestamp(created, "account_created_at", naive_is_utc=naive_is_utc)
     extra = _extra(record)
     status = _optional(record, "status", int)
+    if status is not None and not -(2**31) <= status < 2**31:  # the column is 32-bit, as the bulk path checks
+        raise reject("status", f"status {status} does not fit in 32 bits")
     optional = {field: _optional(record, field, str) for field in OPTIONAL_STRINGS}
     optional.update({field: _optional(record, field, int) for field in OPTIONAL_INTS[:-1]})
     for field in NON_NEGATIVE:

@@ -70,7 +70,7 @@ _DIRECTIVES = {
     "f": "[0-9]{6}",
 }
 #: Hours either side of a time checked to carry the same UTC offset: no transition (gap or fold) is near it.
-_DST_MARGIN_HOURS = 6
+_DST_MARGIN_HOURS = 3
 
 
 class NotCompiled(Exception):
