@@ -9,6 +9,7 @@ quarantined, so the quarantine file always accounts for everything rejected.
 from __future__ import annotations
 
 import glob
+import logging
 from collections import deque
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
@@ -52,6 +53,7 @@ from distillshield.records import REQUEST_COLUMNS
 from distillshield.settings import Settings
 
 _SOURCE_FILE = list(REQUEST_COLUMNS).index("source_file")
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,17 +160,19 @@ class _Batch:
 
     def prepare(self, parser: duckdb.DuckDBPyConnection) -> None:
         """Parse the raw lines in bulk on ``parser`` (a cursor of its own) and validate the rest with to_row."""
-        tables = [self._parse_lines(parser)] if self.lines else []
+        parsed = self._parse_lines(parser) if self.lines else None
+        tables = [parsed] if parsed is not None else []
         tables += [self._parse_rows(parser, first, rows) for first, rows in self.parquet]
-        if not tables:
-            return
-        self.parsed = pa.concat_tables(tables)
-        if self.parsed.num_rows == len(self.lines) + sum(rows.batch.num_rows for _, rows in self.parquet):
-            return  # the usual case: the bulk path took every line
-        accepted = set(self.parsed.column("_pos").to_pylist())
-        for position, line, raw in self.lines:
-            if position not in accepted:
-                self._validate_line(position, line, raw)
+        if tables:
+            self.parsed = pa.concat_tables(tables)
+            if self.parsed.num_rows == len(self.lines) + sum(rows.batch.num_rows for _, rows in self.parquet):
+                return  # the usual case: the bulk path took every line
+        accepted = set(self.parsed.column("_pos").to_pylist()) if self.parsed is not None else set()
+        declined = [(position, line, raw) for position, line, raw in self.lines if position not in accepted]
+        if self.mapper is not None:
+            self._map_declined(parser, declined)
+        for position, line, raw in declined if self.mapper is None else ():
+            self._validate_line(position, line, raw)
         for first, rows in self.parquet:
             for index in range(rows.batch.num_rows):
                 if first + index not in accepted:
@@ -176,6 +180,33 @@ class _Batch:
                     raw = orjson.dumps(record, default=str)
                     self.raws[first + index] = (rows.first + index, raw)
                     self.validate(first + index, rows.first + index, record, raw)
+
+    def _map_declined(self, parser: duckdb.DuckDBPyConnection, declined: list[tuple[int, int, bytes]]) -> None:
+        """Source lines the compiled mapping did not vouch for, exactly as without it: the Python mapper (a
+        compiled mapping has no ``records``: one outcome a line), its spec records through the bulk path, and
+        to_row for those the bulk path declines."""
+        assert self.mapper is not None
+        spec: list[tuple[int, int, bytes]] = []
+        for position, line, raw in declined:
+            item = parse_json(line, raw)
+            if isinstance(item, Rejected):
+                self.rejects.append((line, item.field, item.reason, raw))
+                continue
+            (outcome,) = self.mapper.map(item.record)
+            if isinstance(outcome, RecordError):
+                self.rejects.append((line, outcome.location.field, outcome.reason, raw))
+            else:
+                spec.append((position, line, orjson.dumps(outcome)))
+        if not spec:
+            return
+        positions, lines, texts = (list(column) for column in zip(*spec, strict=True))
+        table = parse_lines(parser, positions, lines, pa.array(texts, pa.binary()).cast(pa.string()), self.name)
+        tables = [table] if self.parsed is None else [self.parsed, table]
+        self.parsed = pa.concat_tables(tables, promote_options="default")
+        taken = set(table.column("_pos").to_pylist())
+        for position, line, text in spec:
+            if position not in taken:
+                self.validate(position, line, orjson.loads(text), self.raws[position][1])
 
     def _parse_rows(self, parser: duckdb.DuckDBPyConnection, first: int, rows: Rows) -> pa.Table:
         """Parquet rows written as JSON lines by DuckDB, then taken by the bulk path like any other line."""
@@ -208,8 +239,9 @@ class _Batch:
             self.rejects.append((line, "request_id", "duplicate request_id with different content", self.raw(position)))
         return inserted, duplicates, sorted(self.rejects, key=lambda r: r[0])
 
-    def _parse_lines(self, parser: duckdb.DuckDBPyConnection) -> pa.Table:
-        """The bulk SQL path's rows; lines that are not UTF-8 are left for the fallback."""
+    def _parse_lines(self, parser: duckdb.DuckDBPyConnection) -> pa.Table | None:
+        """The bulk SQL path's rows; lines that are not UTF-8 are left for the fallback. None: a compiled
+        mapping's query failed, and the whole batch is mapped in Python (as without it)."""
         positions, lines, raws = (list(column) for column in zip(*self.lines, strict=True))
         try:
             # One UTF-8 check for the whole batch in Arrow, instead of a decode per line in Python.
@@ -227,30 +259,19 @@ class _Batch:
         compiled = self.mapper.compiled if self.mapper is not None else None
         if compiled is None:
             return parse_lines(parser, positions, lines, texts, self.name)
-        return parse_lines(parser, positions, lines, texts, self.name, compiled.rows_sql, compiled.params)
+        try:
+            return parse_lines(parser, positions, lines, texts, self.name, compiled.rows_sql, compiled.params)
+        except duckdb.Error as exc:  # never expected (the query is tried when compiled); never fatal
+            log.warning("compiled mapping %s failed on a batch (%s): mapped in Python", compiled.name, exc)
+            return None
 
     def _validate_line(self, position: int, line: int, raw: bytes) -> None:
         item = parse_json(line, raw)
         original = self.raws[position][1]  # a mapped record is quarantined as the source wrote it
         if isinstance(item, Rejected):
             self.rejects.append((line, item.field, item.reason, original))
-        elif self.mapper is not None:
-            self._map_line(position, line, item.record, original)
         else:
             self.validate(position, line, item.record, original)
-
-    def _map_line(self, position: int, line: int, record: Any, raw: bytes) -> None:
-        """A source line the compiled mapping did not vouch for: the Python mapper, exactly as without SQL.
-
-        A compiled mapping has no ``records``, so one line is one outcome.
-        """
-        assert self.mapper is not None
-        (outcome,) = self.mapper.map(record)
-        if isinstance(outcome, RecordError):
-            self.rejects.append((line, outcome.location.field, outcome.reason, raw))
-            return
-        # As the Python path hands it on: JSON, read back (a mapped time becomes its RFC 3339 text).
-        self.validate(position, line, orjson.loads(orjson.dumps(outcome)), raw)
 
 
 @dataclass(frozen=True, slots=True)

@@ -42,6 +42,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import duckdb
+import pyarrow as pa
 
 from distillshield.ingest.base import SPEC_FIELDS
 from distillshield.ingest.bulk import fast_rows
@@ -90,6 +91,7 @@ def why_not_compiled(mapping: FieldMapping) -> str | None:
 class CompiledMapping:
     """The bulk query for a batch of raw lines (table ``raw_batch``), and its parameters besides ``source_file``."""
 
+    name: str  # the mapping's
     rows_sql: str
     params: dict[str, str]
 
@@ -101,7 +103,22 @@ def compile_mapping(mapping: FieldMapping, salt: str) -> CompiledMapping:
     values = {rule.target: plan.rule(rule, rule.target in mapping.hashed) for rule in mapping.rules}
     parsed = plan.sql(values)
     params = {"hash_salt": salt} if mapping.hashed else {}
-    return CompiledMapping(fast_rows(parsed), params)
+    compiled = CompiledMapping(mapping.name, fast_rows(parsed), params)
+    _try(compiled)
+    return compiled
+
+
+def _try(compiled: CompiledMapping) -> None:
+    """Run the query once on no lines, so that one DuckDB does not bind leaves the mapping in Python."""
+    con = duckdb.connect()
+    try:
+        con.register("raw_batch", pa.table({"_pos": pa.array([], pa.int64()), "line": pa.array([], pa.int64()),
+                                            "raw": pa.array([], pa.string())}))  # fmt: skip
+        con.sql(compiled.rows_sql, params={"source_file": "", **compiled.params}).fetchall()
+    except duckdb.Error as exc:
+        raise NotCompiled(f"the SQL does not run: {exc}") from None
+    finally:
+        con.close()
 
 
 def _check_mapping(mapping: FieldMapping) -> None:
@@ -309,7 +326,8 @@ class _Plan:
             digits = f"regexp_full_match({v.text}, '-?[0-9]{{1,18}}')"
             return _Value(
                 f"(CASE WHEN {v.type} IS NULL THEN NULL ELSE 'BIGINT' END)",
-                f"(CASE WHEN {v.type} = 'VARCHAR' THEN CAST(CAST({v.text} AS BIGINT) AS VARCHAR) ELSE {v.text} END)",
+                f"(CASE WHEN {v.type} = 'VARCHAR' THEN CAST(TRY_CAST({v.text} AS BIGINT) AS VARCHAR)"
+                f" ELSE {v.text} END)",
                 f"({v.ok} AND ({v.type} IS NULL OR {v.type} IN ('BIGINT', 'UBIGINT')"
                 f" OR ({v.type} = 'VARCHAR' AND {digits})))",
             )
