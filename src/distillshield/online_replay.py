@@ -35,6 +35,7 @@ from starlette.requests import Request
 
 from distillshield.csvcells import escape_cell
 from distillshield.db import open_database
+from distillshield.detect.model import DetectionModel
 from distillshield.errors import UpstreamError
 from distillshield.ingest import expand_inputs, ingest_paths
 from distillshield.ingest.mapping import FieldMapping
@@ -220,16 +221,25 @@ def replay_rows(
     settings: Settings | None = None,
     known: KnownOrganisations | None = None,
     progress: Progress = SILENT,
+    model: DetectionModel | None = None,
 ) -> OnlineReplay:
-    """Send ``rows`` (from :func:`read_rows`) through a fresh in-process gateway; see the module docstring."""
-    return asyncio.run(_replay(rows, policy, settings or Settings(), known or KnownOrganisations(), progress))
+    """Send ``rows`` (from :func:`read_rows`) through a fresh in-process gateway; see the module docstring.
+
+    ``model``: a learned model the gateway scores with (``serve --model``)."""
+    config = GatewayConfig(
+        "replay://log",
+        key_ring(rows),
+        policy,
+        replay_clock=True,
+        known=known or KnownOrganisations(),
+        settings=settings or Settings(),
+        model=model,
+    )
+    return asyncio.run(_replay(rows, config, progress))
 
 
-async def _replay(
-    rows: Sequence[dict[str, Any]], policy: Policy, settings: Settings, known: KnownOrganisations, progress: Progress
-) -> OnlineReplay:
+async def _replay(rows: Sequence[dict[str, Any]], config: GatewayConfig, progress: Progress) -> OnlineReplay:
     upstream, decisions, store = _Recorded(), _Decisions(), MemoryStore()
-    config = GatewayConfig("replay://log", key_ring(rows), policy, replay_clock=True, known=known, settings=settings)
     gateway = make_gateway(config, upstream=upstream, store=store)
     gateway.traffic = decisions
     result = OnlineReplay()
@@ -313,6 +323,7 @@ def run_online_replay(
     settings: Settings | None = None,
     progress: Progress = SILENT,
     mapping: FieldMapping | None = None,
+    model: DetectionModel | None = None,
 ) -> OnlineReplay:
     """Ingest ``inputs`` and replay them through the gateway; writes ``online_time_to_detect.csv``."""
     settings = settings or Settings()
@@ -323,6 +334,6 @@ def run_online_replay(
         rows = read_rows(con)
     finally:
         con.close()
-    result = replay_rows(rows, policy=policy, settings=settings, progress=progress)
+    result = replay_rows(rows, policy=policy, settings=settings, progress=progress, model=model)
     write_online_csv(result, out_dir / "online_time_to_detect.csv")
     return result

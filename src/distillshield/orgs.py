@@ -36,7 +36,7 @@ from __future__ import annotations
 import csv
 import ipaddress
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from distillshield.errors import InputError, Location
@@ -86,6 +86,12 @@ class KnownOrganisations:
 
     def __bool__(self) -> bool:
         return bool(self.organisations or self.confirmed)
+
+    def with_confirmed(self, dismissed: Mapping[str, float]) -> KnownOrganisations:
+        """These organisations with ``dismissed`` accounts (account -> risk when dismissed, a learned model's)
+        added as confirmed benign; an account the file confirms keeps the file's entry."""
+        added = {a: ConfirmedBenign(a, risk, "dismissed (learned model)") for a, risk in dismissed.items()}
+        return replace(self, confirmed={**added, **self.confirmed})
 
     def organisation_of(self, account_id: str, facts: AccountFacts | None = None) -> Organisation | None:
         """The first organisation that lists the account, or whose domain, card or network it uses."""

@@ -32,6 +32,7 @@ import pyarrow as pa
 from distillshield.csvcells import escape_cell
 from distillshield.db import open_database, query_arrow
 from distillshield.detect import DetectionResult, detect
+from distillshield.detect.model import SHIPPED, DetectionModel
 from distillshield.detect.rules import load_rules
 from distillshield.features import compute_features
 from distillshield.features.pipeline import score_distinct_texts
@@ -77,10 +78,13 @@ def run_replay(
     mapping: FieldMapping | None = None,
     online: bool = False,
     policy: Policy = DEFAULT_POLICY,
+    model: DetectionModel | None = None,
 ) -> ReplayResult:
     """Replay ``inputs`` in steps of ``every`` (and, with ``online``, through the gateway); see the module
-    docstring for the outputs."""
-    settings = settings or Settings()
+    docstring for the outputs. ``model`` (``--model``): learned weights, thresholds and dismissed accounts,
+    as a scan takes them, its hash in every trace and in the online decisions."""
+    given = settings or Settings()
+    settings = model.settings(given) if model is not None else given
     registry = registry or build_registry()
     out_dir.mkdir(parents=True, exist_ok=True)
     con = open_database(out_dir / "replay.duckdb", settings)
@@ -89,7 +93,7 @@ def run_replay(
         stats = ingest_paths(expand_inputs(inputs), con, quarantine, settings=settings, mapping=mapping)
         detectors = registry.instances("content")
         score_distinct_texts(con, detectors, progress)
-        first_flag, final, n_cutoffs = _replay_cutoffs(con, registry, settings, every, progress)
+        first_flag, final, n_cutoffs = _replay_cutoffs(con, registry, settings, every, progress, model or SHIPPED)
         con.execute("DROP VIEW IF EXISTS requests")
         con.execute("ALTER TABLE requests_all RENAME TO requests")
         # One table of final verdicts and first flags serves both summaries.
@@ -101,7 +105,7 @@ def run_replay(
         con.close()
     escalated = None
     if online:
-        live = replay_rows(rows, policy=policy, settings=settings, progress=progress)
+        live = replay_rows(rows, policy=policy, settings=given, progress=progress, model=model)
         write_online_csv(live, out_dir / "online_time_to_detect.csv")
         escalated = len(live.escalated())
     # The last cut-off is a whole scan: its contract files let `evaluate` score the replay directory too.
@@ -125,7 +129,12 @@ def _cutoffs(con: duckdb.DuckDBPyConnection, every: timedelta) -> list[datetime]
 
 
 def _replay_cutoffs(
-    con: duckdb.DuckDBPyConnection, registry: Registry, settings: Settings, every: timedelta, progress: Progress
+    con: duckdb.DuckDBPyConnection,
+    registry: Registry,
+    settings: Settings,
+    every: timedelta,
+    progress: Progress,
+    model: DetectionModel,
 ) -> tuple[dict[str, datetime], DetectionResult, int]:
     cutoffs = _cutoffs(con, every)
     con.execute("ALTER TABLE requests RENAME TO requests_all")
@@ -138,7 +147,7 @@ def _replay_cutoffs(
         # A view named like the table: the feature SQL reads ``requests`` and sees the log as of the cut-off.
         con.execute(f"CREATE OR REPLACE VIEW requests AS SELECT * FROM requests_all WHERE ts <= '{cutoff.isoformat()}'")
         frame = compute_features(con, detectors, settings, score_content=False)
-        final = detect(con, frame, scorers, linkers, settings, rules=rules)
+        final = detect(con, frame, scorers, linkers, settings, rules=rules, model=model)
         for verdict in final.verdicts:
             if verdict.verdict == "distiller":
                 first_flag.setdefault(verdict.account_id, cutoff)

@@ -81,6 +81,8 @@ def test_messages_or_prompt_required(tmp_path: Path) -> None:
         ("messages", [{"role": "user", "content": 5}]),
         ("extra", [1]),
         ("account_created_at", "yesterday"),
+        ("status", 2**31),  # the column is 32-bit: this once stopped the whole ingest
+        ("status", -(2**31) - 1),
     ],
 )
 def test_wrong_types_name_the_field(tmp_path: Path, field: str, value: object) -> None:

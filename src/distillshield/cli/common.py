@@ -10,6 +10,7 @@ from typing import Annotated, ParamSpec, TypeVar
 import typer
 from rich.console import Console
 
+from distillshield.detect.model import DetectionModel, load_model
 from distillshield.errors import BudgetExceededError, DistillshieldError
 from distillshield.orgs import KnownOrganisations, load_known_organisations
 
@@ -28,6 +29,17 @@ KnownOrgsOption = Annotated[
         help="Known organisations and analyst-confirmed benign accounts (YAML or CSV; see docs/detection.md).",
     ),
 ]
+
+
+ModelOption = Annotated[
+    Path | None,
+    typer.Option("--model", help="Weights, thresholds and dismissed accounts learned by `distillshield learn`."),
+]
+
+
+def learned_model(path: Path | None) -> DetectionModel | None:
+    """The --model file, loaded (errors name its file, line and key), or None for the shipped weights."""
+    return load_model(path) if path is not None else None
 
 
 def known_organisations(path: Path | None) -> KnownOrganisations | None:

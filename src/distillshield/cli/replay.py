@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from distillshield.cli.common import Quiet, err, out, reports_errors
+from distillshield.cli.common import ModelOption, Quiet, err, learned_model, out, reports_errors
 from distillshield.cli.mapping import MappingOption, mapping_from
 from distillshield.progress import Progress
 from distillshield.replay import run_replay
@@ -40,6 +40,7 @@ def command(
         bool, typer.Option("--online", help="Also send the log through the gateway's live path, request by request.")
     ] = False,
     policy: Annotated[Path | None, typer.Option(help="Gateway policy YAML for --online (default: serve's).")] = None,
+    model: ModelOption = None,
     quiet: Quiet = False,
 ) -> None:
     """Replay logs as of successive cut-offs and report when each account and campaign was first flagged.
@@ -49,6 +50,9 @@ def command(
     by the first flag). `distillshield evaluate LABELS DIR` then reports them per archetype.
     With --online, online_time_to_detect.csv says when the gateway, scoring and linking the same log live
     (no seed), first answered each account step_up or block.
+
+    With --model (from `distillshield learn`), every cut-off and the --online gateway use the learned
+    weights, thresholds and dismissed accounts, and every trace names the model's SHA-256.
 
     Example: distillshield replay logs/*.jsonl.gz --out ttd --every 6h --online
     """
@@ -63,6 +67,7 @@ def command(
             mapping=mapping_from(mapping),
             online=online,
             policy=load_policy(policy) if policy else DEFAULT_POLICY,
+            model=learned_model(model),
         )
     out.print(
         f"{result.ingest.read} read, {result.ingest.accepted} accepted, {result.ingest.quarantined} quarantined; "

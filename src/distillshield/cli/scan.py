@@ -13,14 +13,15 @@ from distillshield.cli.common import (
     EXIT_PARTIAL,
     EXIT_UNUSABLE,
     KnownOrgsOption,
+    ModelOption,
     Quiet,
     err,
     known_organisations,
+    learned_model,
     out,
     reports_errors,
 )
 from distillshield.cli.mapping import MappingOption, mapping_from
-from distillshield.detect.model import load_model
 from distillshield.detect.rules import load_rules
 from distillshield.engines.spark import SparkOptions
 from distillshield.ingest.readers import Format
@@ -73,10 +74,7 @@ def command(
         list[str] | None, typer.Option("--spark-conf", help="A Spark setting: key=value (repeatable).")
     ] = None,
     known_orgs: KnownOrgsOption = None,
-    model: Annotated[
-        Path | None,
-        typer.Option("--model", help="Weights, thresholds and dismissed accounts learned by `distillshield learn`."),
-    ] = None,
+    model: ModelOption = None,
     quiet: Quiet = False,
 ) -> None:
     """Scan API traffic logs: score every account, link campaigns, explain the evidence.
@@ -125,7 +123,7 @@ def command(
             spark=spark,
             known=known,
             mapping=mapping_from(mapping),
-            model=load_model(model) if model is not None else None,
+            model=learned_model(model),
         )
     if ocsf is not None:
         write_ocsf(result.out_dir, ocsf)

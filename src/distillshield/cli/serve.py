@@ -11,7 +11,16 @@ from typing import Annotated
 import typer
 import uvicorn
 
-from distillshield.cli.common import KnownOrgsOption, Quiet, err, known_organisations, out, reports_errors
+from distillshield.cli.common import (
+    KnownOrgsOption,
+    ModelOption,
+    Quiet,
+    err,
+    known_organisations,
+    learned_model,
+    out,
+    reports_errors,
+)
 from distillshield.errors import ConfigError
 from distillshield.orgs import KnownOrganisations
 from distillshield.respond.identity import load_keys
@@ -72,6 +81,7 @@ def command(
         bool, typer.Option("--link-online/--no-link-online", help="Link accounts into campaigns from live traffic.")
     ] = True,
     known_orgs: KnownOrgsOption = None,
+    model: ModelOption = None,
     quiet: Quiet = False,
 ) -> None:
     """Run the gateway: score traffic live, enforce the policy, log every request.
@@ -80,6 +90,9 @@ def command(
     /admin, Prometheus metrics at /metrics. See docs/gateway.md.
 
     Example: distillshield serve --upstream http://127.0.0.1:8000 --keys keys.yaml --policy policy.yaml --log-dir logs
+
+    With --model (from `distillshield learn`), online scores use the learned family weights and thresholds,
+    dismissed accounts count as confirmed benign, and each decision's trace names the model's SHA-256.
     """
     if log_stream and not log_dir:
         raise typer.BadParameter("--log-stream adds to the traffic log: give --log-dir as well")
@@ -104,6 +117,7 @@ def command(
         link_online=link_online,
         replay_clock=replay_clock,
         known=known_organisations(known_orgs) or KnownOrganisations(),
+        model=learned_model(model),
     )
     logging.basicConfig(level=logging.WARNING if quiet else logging.INFO, format="%(asctime)s %(name)s %(message)s")
     sock = _bind(host, port)

@@ -9,7 +9,16 @@ from typing import Annotated, cast
 
 import typer
 
-from distillshield.cli.common import KnownOrgsOption, Quiet, err, known_organisations, out, reports_errors
+from distillshield.cli.common import (
+    KnownOrgsOption,
+    ModelOption,
+    Quiet,
+    err,
+    known_organisations,
+    learned_model,
+    out,
+    reports_errors,
+)
 from distillshield.cli.mapping import MappingOption, mapping_from
 from distillshield.detect.rules import load_rules
 from distillshield.pipeline import content_fields
@@ -46,6 +55,7 @@ def command(
         list[Path] | None, typer.Option("--rules", help="A directory of your own detection rules (repeatable).")
     ] = None,
     known_orgs: KnownOrgsOption = None,
+    model: ModelOption = None,
     mapping: MappingOption = None,
     alert: Annotated[
         str | None,
@@ -78,6 +88,9 @@ def command(
     Example: distillshield watch /var/log/distillshield --state watch-state --out watch-out --every 60
 
     To Slack: distillshield watch logs/ --state s --out o --alert https://hooks.slack.com/... --alert-format slack
+
+    With --model (from `distillshield learn`) the learned weights, thresholds and dismissed accounts decide
+    the verdicts, as in `scan --model`; its SHA-256 is in watch.json and every trace.
     """
     if alert_format not in ("json", "slack"):
         raise typer.BadParameter(f"--alert-format must be json or slack, not {alert_format!r}")
@@ -106,7 +119,7 @@ def command(
             _source(source, settings.max_record_bytes, (state, out_dir)),
             state,
             out_dir,
-            Detection(settings, registry, rules, known_organisations(known_orgs)),
+            Detection(settings, registry, rules, known_organisations(known_orgs), learned_model(model)),
             options,
             on_update=on_update,
             stop=lambda: stopping[0],

@@ -208,11 +208,16 @@ def _not_negative(columns: Iterable[str]) -> str:
     return " AND ".join(f"coalesce({c}, 0) >= 0" for c in columns)
 
 
-#: The accepted lines as requests rows with their batch position first (content_hash is left to the store).
-#: Expects a table ``raw_batch(_pos BIGINT, line BIGINT, raw VARCHAR)`` of lines that orjson parsed as objects,
-#: and the parameter ``$source_file``.
-FAST_ROWS = f"""
-WITH parsed AS MATERIALIZED ({_parsed_sql()}),
+def fast_rows(parsed: str) -> str:
+    """The accepted lines as requests rows with their batch position first (content_hash is left to the store).
+
+    ``parsed`` is a query giving ``_pos, line, types, texts, n_keys, plain_text`` per line as
+    :func:`_parsed_sql` does for spec lines (a compiled field mapping gives the same columns for its source
+    lines, see :mod:`distillshield.ingest.mapping.compiled`); the checks and derived columns after it are
+    the same for both. The query needs the parameter ``$source_file``.
+    """
+    return f"""
+WITH parsed AS MATERIALIZED ({parsed}),
 fields AS MATERIALIZED ({_fields_sql()}),
 accepted AS MATERIALIZED ({_derived_sql()})
 SELECT _pos, request_id, ts, account_id, api_key_id, user_id, ip, user_agent, asn, payment_fingerprint,
@@ -227,6 +232,11 @@ SELECT _pos, request_id, ts, account_id, api_key_id, user_id, ip, user_agent, as
        NULL AS content_hash, $source_file AS source_file, line AS source_line
 FROM accepted
 """
+
+
+#: The spec lines accepted: expects a table ``raw_batch(_pos BIGINT, line BIGINT, raw VARCHAR)`` of lines, and
+#: the parameter ``$source_file``.
+FAST_ROWS = fast_rows(_parsed_sql())
 
 
 #: Nested spec fields a Parquet file may store as JSON text, with the character that opens their JSON value.

@@ -283,7 +283,16 @@ def read_csv(path: Path, max_bytes: int = 16 << 20, budget: Budget | None = None
     that long, so one huge field never sits whole in memory; such a record stops the file with a
     quarantine line, as a malformed one does (a CSV parser cannot resynchronise inside a quoted field).
     """
-    csv.field_size_limit(max_bytes)
+    # The limit is the csv module's, for the whole process: set it for this file only, and put back what
+    # others (the labels reader, which relies on the default) expect.
+    previous = csv.field_size_limit(max_bytes)
+    try:
+        yield from _csv_items(path, max_bytes, budget)
+    finally:
+        csv.field_size_limit(previous)
+
+
+def _csv_items(path: Path, max_bytes: int, budget: Budget | None) -> Iterator[Item]:
     with open_maybe_gzip(path, budget) as binary, io.TextIOWrapper(binary, encoding="utf-8", newline="") as text:
         reader = csv.DictReader(_bounded_lines(text, max_bytes))
         start = 2

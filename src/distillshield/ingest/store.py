@@ -190,11 +190,14 @@ def parse_lines(
     lines: list[int],
     raws: list[str] | pa.StringArray,
     source_file: str,
+    rows_sql: str = FAST_ROWS,
+    params: dict[str, str] | None = None,
 ) -> pa.Table:
     """The rows of the lines that the bulk SQL path accepts, hashed, with their batch positions (``_pos``).
 
     Reads nothing from the database, so it can run on a cursor of its own while the
-    store's connection writes the batch before (see ingest.run).
+    store's connection writes the batch before (see ingest.run). ``rows_sql``: the bulk query, the spec's or
+    a compiled field mapping's (with its ``params``).
     """
     batch = pa.table(
         {
@@ -205,8 +208,8 @@ def parse_lines(
     )
     con.register("raw_batch", batch)
     try:
-        query = f"SELECT * EXCLUDE (_pos) REPLACE ({_HASH} AS content_hash), _pos FROM ({FAST_ROWS})"
-        table: pa.Table = con.sql(query, params={"source_file": source_file}).to_arrow_table()
+        query = f"SELECT * EXCLUDE (_pos) REPLACE ({_HASH} AS content_hash), _pos FROM ({rows_sql})"
+        table: pa.Table = con.sql(query, params={"source_file": source_file, **(params or {})}).to_arrow_table()
         return table
     finally:
         con.unregister("raw_batch")

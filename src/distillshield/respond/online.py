@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from distillshield.detect.engine import own_signals
+from distillshield.detect.model import DetectionModel
 from distillshield.detect.scorers.base import AccountScorer
 from distillshield.detect.verdict import corroborate
 from distillshield.features.content.base import ContentDetector
@@ -252,8 +253,12 @@ class OnlineScorer:
         scorers: list[AccountScorer],
         cache_size: int = 2048,
         settings: Settings | None = None,
+        model: DetectionModel | None = None,
     ) -> None:
+        """``model``: a learned overlay (``serve --model``) scaling each signal's weight by its family, as a
+        scan with it does; its note leads every trace. Its thresholds are expected in ``settings``."""
         self.detectors = detectors
+        self.model = model
         self.scorers = scorers
         # The scan's corroboration rule applies online too: content alone never blocks.
         self.settings = settings or Settings()
@@ -313,8 +318,13 @@ class OnlineScorer:
         matrix = np.array([[row[k] for k in names] for row in rows], dtype=np.float64)
         frame = AccountFrame(tuple(account_ids), {k: matrix[:, j] for j, k in enumerate(names)})
         scores = []
+        model = self.model
         for signals in own_signals(frame, self.scorers):
-            risk, trace = corroborate(signals, self.settings)
+            if model is None:
+                risk, trace = corroborate(signals, self.settings)
+            else:
+                risk, trace = corroborate([model.weigh(s) for s in signals], self.settings)
+                trace = [model.note(), *trace]
             scores.append(Score(risk, tuple(trace)))
         return scores
 

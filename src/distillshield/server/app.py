@@ -29,6 +29,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
+from distillshield.detect.model import DetectionModel
 from distillshield.errors import InputError, StateUnavailableError
 from distillshield.orgs import KnownOrganisations
 from distillshield.registry import build_registry
@@ -77,6 +78,17 @@ class GatewayConfig:
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES  # larger request bodies are answered 413 unread
     trusted_proxies: tuple[str, ...] = ("127.0.0.1", "::1")  # whose X-Forwarded-For counts (trust_forwarded_for)
     metrics_token: str | None = None  # when set, /metrics needs Authorization: Bearer <it>
+    model: DetectionModel | None = None  # --model: learned weights, thresholds, dismissed accounts (learn)
+
+    @property
+    def effective_settings(self) -> Settings:
+        """The settings scoring uses: the model's thresholds over the given ones."""
+        return self.model.settings(self.settings) if self.model is not None else self.settings
+
+    @property
+    def effective_known(self) -> KnownOrganisations:
+        """The known organisations, with the model's dismissed accounts as confirmed benign."""
+        return self.known.with_confirmed(self.model.dismissed) if self.model is not None else self.known
 
 
 def make_store(config: GatewayConfig) -> StateStore:
@@ -91,12 +103,13 @@ def make_gateway(
     registry = build_registry()
     detectors, scorers = registry.instances("content"), registry.instances("scorers")
     state = store or make_store(config)
-    standing = Standing(config.known, config.settings.established_age_days)
+    settings = config.effective_settings
+    standing = Standing(config.effective_known, settings.established_age_days)
     return Gateway(
         policy=config.policy,
         keys=config.keys,
         store=state,
-        scorer=OnlineScorer(detectors=detectors, scorers=scorers, settings=config.settings),
+        scorer=OnlineScorer(detectors=detectors, scorers=scorers, settings=settings, model=config.model),
         upstream=upstream or AiohttpUpstream(base_url=config.upstream_url, timeouts=config.timeouts),
         traffic=TrafficLog(config.log_dir, max_bytes=config.log_max_bytes, stream=config.log_stream)
         if config.log_dir
@@ -108,12 +121,11 @@ def make_gateway(
             config.upstream_key,
             replay_clock=config.replay_clock,
             standing=standing,
+            model_digest=config.model.digest if config.model is not None else None,
             max_body_bytes=config.max_body_bytes,
             trusted_proxies=config.trusted_proxies,
         ),
-        linker=OnlineCampaigns(
-            store=state, detectors=detectors, scorers=scorers, settings=config.settings, standing=standing
-        )
+        linker=OnlineCampaigns(store=state, detectors=detectors, scorers=scorers, settings=settings, standing=standing)
         if config.link_online
         else None,
     )

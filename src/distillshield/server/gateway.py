@@ -115,6 +115,8 @@ class GatewayOptions:
     replay_clock: bool = False
     # Who links alone must not escalate (known organisations, confirmed benign, verified tiers, old accounts).
     standing: Standing = field(default_factory=Standing)
+    # SHA-256 of the learned model scoring uses (serve --model), written into every decision trace.
+    model_digest: str | None = None
 
 
 class Gateway:
@@ -461,7 +463,7 @@ class Gateway:
         tokens = int(call.usage.get("total_tokens") or 0)
         self.metrics.tokens.inc(tokens)
         if self.traffic is not None:
-            self.traffic.write(traffic_record(call))
+            self.traffic.write(traffic_record(call, self.options.model_digest))
         if call.view is not None:
             self._spawn(self._record(call, tokens))
 
@@ -615,8 +617,9 @@ def _refusal_message(decision: Decision) -> str:
     return "This account is blocked from making requests."
 
 
-def traffic_record(call: Call) -> dict[str, Any]:
-    """The call as one traffic-log record (spec v1); gateway details go under ``extra.gateway``."""
+def traffic_record(call: Call, model: str | None = None) -> dict[str, Any]:
+    """The call as one traffic-log record (spec v1); gateway details go under ``extra.gateway``, with the
+    learned model's SHA-256 (``model``) when one scores."""
     identity, obs, decision = call.identity, call.obs, call.decision
     chat = call.route == "chat"
     return {
@@ -650,6 +653,7 @@ def traffic_record(call: Call) -> dict[str, Any]:
                 "reasoning_withheld": call.withheld,
                 "latency_ms": round((time.perf_counter() - call.started) * 1000, 3),
                 **({"error": call.error} if call.error else {}),
+                **({"model": model} if model else {}),
             }
         },
     }

@@ -137,5 +137,8 @@ def _update(con: duckdb.DuckDBPyConnection, out_dir: Path, detection: Detection)
         counts = {"read": stats.read, "accepted": 0, "quarantined": stats.quarantined, "duplicates": 0}
     update = Update(datetime.now(UTC).isoformat().replace("+00:00", "Z"), round(time.perf_counter() - start, 3), counts)
     set_meta(con, "verdict_version", version)
-    write_status(out_dir / "watch.json", {"updated_at": update.at, "took_s": update.took_s, "counts": counts})
+    status: dict[str, object] = {"updated_at": update.at, "took_s": update.took_s, "counts": counts}
+    if detection.model is not None:  # as scan's run.json records it
+        status["model"] = {"sha256": detection.model.digest}
+    write_status(out_dir / "watch.json", status)
     return update

@@ -23,6 +23,7 @@ import pyarrow as pa
 
 from distillshield.db import query_batches
 from distillshield.detect import ExternalEvidence, detect
+from distillshield.detect.model import SHIPPED, DetectionModel
 from distillshield.detect.rules import Rule
 from distillshield.features import compute_features, sql
 from distillshield.features.content.base import ContentDetector
@@ -42,12 +43,20 @@ _CACHE = "watch_content_scores"
 
 @dataclass(frozen=True, slots=True)
 class Detection:
-    """What verdicts are computed with: scan's settings, plugins and rules."""
+    """What verdicts are computed with: scan's settings, plugins and rules, and a learned model (``--model``).
+
+    ``settings`` are the given ones; :attr:`effective` are those verdicts use (the model's thresholds).
+    """
 
     settings: Settings
     registry: Registry
     rules: tuple[Rule, ...]
     known: KnownOrganisations | None = None
+    model: DetectionModel | None = None
+
+    @property
+    def effective(self) -> Settings:
+        return self.model.settings(self.settings) if self.model is not None else self.settings
 
 
 def ingest_stats(con: duckdb.DuckDBPyConnection) -> IngestStats:
@@ -63,14 +72,16 @@ def update_verdicts(con: duckdb.DuckDBPyConnection, out_dir: Path, detection: De
     start = time.perf_counter()
     detectors = detection.registry.instances("content")
     score_new_texts(con, detectors)
-    frame = compute_features(con, detectors, detection.settings, score_content=False)
+    settings = detection.effective
+    frame = compute_features(con, detectors, settings, score_content=False)
     timings["features"] = round(time.perf_counter() - start, 3)
     scorers, linkers = detection.registry.instances("scorers"), detection.registry.instances("linkers")
     external = None
     if detection.known:
         facts = account_facts(con, detection.known)
         external = with_known_organisations(ExternalEvidence(), detection.known, facts)
-    found = detect(con, frame, scorers, linkers, detection.settings, rules=detection.rules, external=external)
+    model = detection.model or SHIPPED
+    found = detect(con, frame, scorers, linkers, settings, rules=detection.rules, external=external, model=model)
     timings["detect"] = round(time.perf_counter() - start - timings["features"], 3)
     result = ScanResult(out_dir, ingest_stats(con), found, timings)
     write_outputs(con, result)

@@ -12,12 +12,14 @@ import hashlib
 import os
 from collections.abc import Iterator
 from datetime import datetime
+from functools import cached_property
 from typing import Any
 
 import orjson
 
 from distillshield.errors import RecordError
 from distillshield.ingest.base import reject
+from distillshield.ingest.mapping.compiled import CompiledMapping, NotCompiled, compile_mapping
 from distillshield.ingest.mapping.paths import MISSING
 from distillshield.ingest.mapping.schema import REQUIRED, FieldMapping, Rule
 
@@ -48,6 +50,14 @@ class Mapper:
     @property
     def name(self) -> str:
         return self.mapping.name
+
+    @cached_property
+    def compiled(self) -> CompiledMapping | None:
+        """The mapping as bulk SQL over raw lines, or None where it uses a feature the SQL does not compile."""
+        try:
+            return compile_mapping(self.mapping, self._salt)
+        except NotCompiled:
+            return None
 
     def items(self, record: Any) -> Iterator[tuple[Any, dict[str, Any]]]:
         """The records a source record holds (one, or every item ``records`` walks to), with the named items."""

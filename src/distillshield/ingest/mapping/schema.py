@@ -64,6 +64,8 @@ class Rule:
     type: str = "any"
     convert: Callable[[Any], Any] | None = None
     system: Path | None = None  # with type messages: the system prompt kept beside them (Anthropic, Converse)
+    time_format: str | None = None  # with type timestamp: iso, unix..., or a strptime pattern
+    time_zone: str | None = None  # with type timestamp: the zone a time without an offset is read in
 
     def describe(self) -> str:
         """``fields.ts (line 7: from time)``: what a quarantine reason says about the rule."""
@@ -221,6 +223,8 @@ def _rule(fields: Fields, key: str, *, target: str | None = None) -> Rule:
         type=kind,
         convert=_converter(rule, kind),
         system=_path(rule, "system") if rule.has("system") else None,
+        time_format=(rule.string("format", "iso") or "iso") if kind == "timestamp" else None,
+        time_zone=rule.string("timezone") if kind == "timestamp" else None,
     )
 
 
