@@ -7,10 +7,11 @@ arrays, so the shipped model loads without unpickling anything. Character n-gram
 paraphrases and spelling variants that a keyword list misses; word pairs catch
 intent ("hidden reasoning", "reward model").
 
-Scores are calibrated probabilities: a held-out slice of the training split
-fits a one-dimensional logistic map (Platt scaling) from the raw margin to
-P(positive), so a score of 0.9 means about nine in ten such prompts were positive
-in the corpus. The calibration and held-out numbers are in ``bench/RESULTS.md``.
+Scores are calibrated probabilities: out-of-group margins (each row scored by a
+fit that never saw its source, see :func:`train_model`) fit a one-dimensional
+logistic map (Platt scaling) from the raw margin to P(positive), so a score of 0.9
+means about nine in ten prompts from sources the model had not seen were positive.
+The calibration and held-out numbers are in ``bench/RESULTS.md``.
 """
 
 from __future__ import annotations
@@ -99,6 +100,10 @@ class ModelStack:
         return out
 
 
+#: Folds of the out-of-group margins that Platt scaling is fitted on (see :func:`train_model`).
+CALIBRATION_FOLDS = 4
+
+
 def train_model(
     name: str,
     features: sp.csr_matrix,
@@ -106,36 +111,53 @@ def train_model(
     groups: Sequence[str],
     *,
     c: float = 2.0,
+    folds: int = CALIBRATION_FOLDS,
 ) -> LinearTextModel:
-    """Fit on three quarters of the groups and calibrate on the rest.
+    """Fit on every row; calibrate on margins each row got from a fit that never saw its group.
 
-    Calibrating on whole held-back groups (a family of phrasings, a source) keeps
-    Platt scaling honest about phrasings the fit never saw; calibrating on random
-    rows would make the model overconfident on anything new.
+    A group is a whole source of phrasings: a real pipeline, a composed family, a ShareGPT
+    conversation. The rows are split into ``folds`` sets of whole groups; each set is scored by a
+    model fitted on the others, and Platt scaling is fitted on those out-of-group margins. So the
+    calibration answers "how likely is a prompt from a pipeline the model has never seen to be an
+    ask, given this margin", which is the question traffic asks. Calibrating on rows of groups the
+    fit had seen (or on a held-back quarter of templates whose siblings it had seen) made the
+    model sure of its own corpus and shy of everything new: unseen pipelines scored 0.1-0.5 while
+    nine in ten of them were asks (the reliability table in ``bench/RESULTS.md``).
     """
+    fold_of = _calibration_folds(labels, groups, folds)
+    out_of_group = np.zeros(len(labels), dtype=np.float64)
+    for k in range(folds):
+        held = fold_of == k
+        rest = ~held
+        if held.any() and 0 < int(labels[rest].sum()) < int(rest.sum()):
+            out_of_group[held] = _fit(name, features[rest], labels[rest], c).margins(features[held])
+    fitted = _fit(name, features, labels, c)
     # Imported here: scikit-learn costs a second of start-up, and a scan only scores with the shipped weights.
     from sklearn.linear_model import LogisticRegression
 
-    calib = _calibration_rows(labels, groups)
-    fit = ~calib
-    lr = LogisticRegression(C=c, class_weight="balanced", max_iter=2000, solver="liblinear", random_state=0)
-    lr.fit(features[fit], labels[fit])
-    weights = lr.coef_[0].astype(np.float32)
-    raw = LinearTextModel(name, weights, float(lr.intercept_[0]), 1.0, 0.0)
     platt = LogisticRegression(C=1e6, max_iter=1000)
-    platt.fit(raw.margins(features[calib]).reshape(-1, 1), labels[calib])
-    return LinearTextModel(name, weights, raw.intercept, float(platt.coef_[0][0]), float(platt.intercept_[0]))
+    platt.fit(out_of_group.reshape(-1, 1), labels)
+    return LinearTextModel(name, fitted.weights, fitted.intercept, float(platt.coef_[0][0]), float(platt.intercept_[0]))
 
 
-def _calibration_rows(labels: npt.NDArray[np.int64], groups: Sequence[str]) -> npt.NDArray[np.bool_]:
-    """Every fourth group (ordered by hash), chosen among positive and negative groups alike, so both classes
-    are in the calibration rows however few positive groups there are."""
+def _fit(name: str, features: sp.csr_matrix, labels: npt.NDArray[np.int64], c: float) -> LinearTextModel:
+    """The uncalibrated logistic fit (balanced classes: asks are a minority of every detector's rows)."""
+    from sklearn.linear_model import LogisticRegression
+
+    lr = LogisticRegression(C=c, class_weight="balanced", max_iter=2000, solver="liblinear", random_state=0)
+    lr.fit(features, labels)
+    return LinearTextModel(name, lr.coef_[0].astype(np.float32), float(lr.intercept_[0]), 1.0, 0.0)
+
+
+def _calibration_folds(labels: npt.NDArray[np.int64], groups: Sequence[str], folds: int) -> npt.NDArray[np.int64]:
+    """Each row's fold: groups dealt round-robin in hash order, positive groups and negative groups
+    separately, so every fold holds asks however few positive groups there are."""
     positive = {g for g, y in zip(groups, labels, strict=True) if y}
-    chosen: set[str] = set()
+    fold: dict[str, int] = {}
     for pool in (sorted(positive), sorted(set(groups) - positive)):
         ordered = sorted(pool, key=lambda g: hashlib.sha256(g.encode()).hexdigest())
-        chosen |= set(ordered[::4])
-    return np.array([g in chosen for g in groups])
+        fold.update((g, i % folds) for i, g in enumerate(ordered))
+    return np.array([fold[g] for g in groups], dtype=np.int64)
 
 
 def save_models(models: Sequence[LinearTextModel], path: Path, provenance: dict[str, object]) -> None:

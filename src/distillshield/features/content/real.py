@@ -67,8 +67,8 @@ def attack_corpus(ext: Path, held_out: Collection[str] = (), *, role_copies: boo
     A prompt whose pipeline is in ``held_out`` is split ``test`` and contributes its ask turn as it was
     sent, in its role; otherwise ``train``, with the ask turn also in the other role when ``role_copies``
     (see ``training.load_corpus``) and the seed turn beside a system ask as a negative (unless the seed is
-    a held-out ShareGPT turn). Source is ``real:<pipeline>``; group is the template id, so calibration
-    holds back whole templates.
+    a held-out ShareGPT turn). Source and group are ``real:<pipeline>``, so calibration holds back whole
+    pipelines (``model.train_model``): templates of one pipeline share too much to stand for unseen ones.
     """
     owner, roles = pipelines(ext), _ask_roles(ext)
     rows: list[tuple[str, dict[str, int], str, str, str]] = []
@@ -85,11 +85,11 @@ def attack_corpus(ext: Path, held_out: Collection[str] = (), *, role_copies: boo
         if not text.strip():
             continue
         out_roles = (role,) if split == "test" or not role_copies else copy_roles(role, family == "elicitation")
-        rows += [(turn_text(o, text), {family: 1}, split, source, template) for o in out_roles]
+        rows += [(turn_text(o, text), {family: 1}, split, source, source) for o in out_roles]
         seed = str(r.get("seed") or "")
         held_seed = seed.startswith("sharegpt:") and held_out_conversation(seed.removeprefix("sharegpt:"))
         if role == "system" and split == "train" and seed_turn.strip() and not held_seed:
-            rows.append((turn_text("user", seed_turn), {}, split, source, f"{template}:seed"))
+            rows.append((turn_text("user", seed_turn), {}, split, source, f"{source}:seed"))
     return corpus_of(rows)
 
 
