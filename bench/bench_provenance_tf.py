@@ -97,6 +97,22 @@ def _at_temperature(audit: Audit, model: Any, temperature: float) -> dict[str, f
     return _summary(audit.black_box(audit.replies(model, temperature)))
 
 
+def _budget(audit: Audit, model: Any, queries: int, temperature: float) -> dict[str, float]:
+    """The black-box test with ``queries`` audit prompts at ``temperature``, and 200 decoy keys beside the key."""
+    prompts = list(audit.bed.texts.audit_prompts[:queries])
+    replies = Prefetched.answer(
+        audit.bed.chat(model), prompts, max_tokens=audit.args.tokens, temperature=temperature, seed=5
+    )
+    finding = black_box(replies, [audit.scheme], audit.bed.encode, prompts, max_tokens=audit.args.tokens, decoys=200)
+    null = finding.details["measured_null"]
+    return {
+        **_summary(finding),
+        "queries": float(len(prompts)),
+        "decoys below 1e-3": float(null["decoys_below_1e-3"]),
+        "empirical p": float(null["empirical_p"]),
+    }
+
+
 def _mixed(marked: list[list[int]], clean: list[list[int]], rho: float) -> list[list[int]]:
     cut = int(round(rho * len(marked)))
     return marked[:cut] + clean[cut:]
@@ -176,6 +192,10 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     student = bed.distill("rho0.2", bed.pairs(_mixed(marked, clean, 0.2)))
     for t in (1.0, 0.5):
         state.get(f"rho 0.2 at T={t:g}", partial(_at_temperature, audit, student, t))
+    for queries in args.sweep_queries:
+        for name, model in (("rho 0.2", student), ("rho 0", control)):
+            for t in (0.5, 0.7, 1.0):
+                state.get(f"budget {name} {queries} T={t:g}", partial(_budget, audit, model, queries, t))
     if args.attacks:
         _attacks(state, audit, marked, human, [1])
     if args.e2e:
@@ -217,6 +237,15 @@ def _e2e(args: argparse.Namespace, bed: Bed, scheme: GreenList, marked: list[lis
         raise RuntimeError(result.output)
     report = json.loads((root / "out" / "audit.json").read_text(encoding="utf-8"))
     return {t["test"]: {"p": t["p_value"], "null": t["details"].get("measured_null")} for t in report["tests"]}
+
+
+def _budget_row(name: str, r: dict[str, float], tokens: int) -> str:
+    student, _, t = name.rpartition(" T=")
+    student = student.rsplit(" ", 1)[0]
+    return (
+        f"| {student} | {r['queries']:.0f} x {tokens} | {t} | {_p(r['p'])} | {r['rate']:.4f} | {r['scored']:,.0f} "
+        f"| {r['decoys below 1e-3']:.0f} | {r['empirical p']:.3g} |"
+    )
 
 
 def _row(name: str, r: dict[str, Any]) -> str:
@@ -341,6 +370,7 @@ def write_results(data: dict[str, Any], args: argparse.Namespace) -> None:
         f"`python bench/bench_provenance_tf.py --bias {args.bias:g} --student-steps {args.student_steps} "
         f"--queries {args.queries} --tokens {args.tokens} --null-keys {args.null_keys} "
         f"--temperature {args.temperature} --rhos {' '.join(f'{r:g}' for r in args.rhos)}"
+        f" --sweep-queries {' '.join(map(str, args.sweep_queries))}"
         f"{'' if args.attacks else ' --no-attacks'}{' --e2e' if args.e2e else ''}` on {config.get('machine', '')}.",
         f"Text: {config.get('source', '')}. Bed: `{config.get('bed', '')}`.",
         f"Students: {config.get('student parameters', '?')} parameters; distillation set: "
@@ -370,6 +400,16 @@ def write_results(data: dict[str, Any], args: argparse.Namespace) -> None:
                 f"| {data[k]['scored']:,.0f} |"
                 for k in temps
             )
+            + "\n",
+        ]
+    budgets = [k for k in data if k.startswith("budget ")]
+    if budgets:
+        body += [
+            "Query budget and temperature of the black-box audit (all held-out audit prompts are 515), "
+            "with 200 decoy keys scoring the same replies:\n",
+            "| student | queries x tokens | temperature | p | green rate | scored | decoys below 1e-3 "
+            "| empirical p among decoys |\n|---|---|---|---|---|---|---|---|\n"
+            + "\n".join(_budget_row(k.removeprefix("budget "), data[k], args.tokens) for k in budgets)
             + "\n",
         ]
     if "null" in data:
@@ -430,6 +470,9 @@ def main() -> None:
     parser.add_argument("--student-steps", type=int, default=0, help="fine-tuning steps (0: the bed's default)")
     parser.add_argument("--label", default="", help="suffix of the RESULTS.md block, for a second setting")
     parser.add_argument("--rhos", type=float, nargs="+", default=list(RHOS), help="the rho values to distil")
+    parser.add_argument(
+        "--sweep-queries", type=int, nargs="*", default=[200, 515], help="query budgets of the temperature sweep"
+    )
     parser.add_argument("--no-attacks", dest="attacks", action="store_false", help="skip the attacks")
     parser.add_argument("--e2e", action="store_true", help="also run `distillshield audit` against a served student")
     parser.add_argument("--panel", action="store_true", help="also measure the fingerprint null on reference models")

@@ -43,7 +43,7 @@ class BedConfig:
     vocab_size: int = 512
     teacher: lm.LMConfig = field(default_factory=lambda: _bench_lm(steps=400, seed=1))
     base: lm.LMConfig = field(default_factory=lambda: _bench_lm(d_model=128, steps=150, seed=2))
-    student: lm.LMConfig = field(default_factory=lambda: _bench_lm(d_model=128, steps=1200, seed=3))
+    student: lm.LMConfig = field(default_factory=lambda: _bench_lm(d_model=128, steps=2400, seed=3))
     #: Prompts the distiller sends (all of them when the text has fewer: 1,970 on the shared data).
     distill_prompts: int = 2000
     reply_tokens: int = 128
