@@ -11,7 +11,7 @@ finish, so an interrupted run resumes; results go to bench/RESULTS.md between th
 ``provenance-tf-benchmark`` markers.
 
 Usage: python bench/bench_provenance_tf.py [--cache .cache/tfbed] [--queries 200] [--tokens 128]
-       [--null-keys 1000] [--temperature 0.7] [--e2e]
+       [--null-keys 1000] [--temperature 0.7] [--rhos 0 0.2 1] [--no-attacks] [--sweep-queries 200 515] [--e2e]
 """
 
 from __future__ import annotations
@@ -204,6 +204,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         state.get("fingerprint panel", partial(_panel, bed, marked, clean))
     state.data["config"] = {**_config(args), "student parameters": f"{bed.base.num_parameters():,}"}
     state.data["config"]["distillation answers"] = _answers(marked)
+    state.path.write_text(json.dumps(state.data, indent=1), encoding="utf-8")
     return state.data
 
 
@@ -370,7 +371,7 @@ def write_results(data: dict[str, Any], args: argparse.Namespace) -> None:
         f"`python bench/bench_provenance_tf.py --bias {args.bias:g} --student-steps {args.student_steps} "
         f"--queries {args.queries} --tokens {args.tokens} --null-keys {args.null_keys} "
         f"--temperature {args.temperature} --rhos {' '.join(f'{r:g}' for r in args.rhos)}"
-        f" --sweep-queries {' '.join(map(str, args.sweep_queries))}"
+        f"{' --sweep-queries ' + ' '.join(map(str, args.sweep_queries)) if args.sweep_queries else ''}"
         f"{'' if args.attacks else ' --no-attacks'}{' --e2e' if args.e2e else ''}` on {config.get('machine', '')}.",
         f"Text: {config.get('source', '')}. Bed: `{config.get('bed', '')}`.",
         f"Students: {config.get('student parameters', '?')} parameters; distillation set: "
