@@ -11,7 +11,7 @@ finish, so an interrupted run resumes; results go to bench/RESULTS.md between th
 ``provenance-tf-benchmark`` markers.
 
 Usage: python bench/bench_provenance_tf.py [--cache .cache/tfbed] [--queries 200] [--tokens 128]
-       [--null-keys 1000] [--temperature 0.7] [--e2e]
+       [--null-keys 1000] [--temperature 0.7] [--rhos 0 0.2 1] [--no-attacks] [--sweep-queries 200 515] [--e2e]
 """
 
 from __future__ import annotations
@@ -53,7 +53,9 @@ class State:
         if name not in self.data:
             start = time.perf_counter()
             self.data[name] = compute()
-            print(f"{name}: {time.perf_counter() - start:.0f}s {json.dumps(self.data[name])[:200]}", flush=True)
+            seconds = time.perf_counter() - start
+            self.data.setdefault("wall seconds", {})[name] = round(seconds, 1)
+            print(f"{name}: {seconds:.0f}s {json.dumps(self.data[name])[:200]}", flush=True)
             self.path.write_text(json.dumps(self.data, indent=1), encoding="utf-8")
         return self.data[name]
 
@@ -93,6 +95,22 @@ class Audit:
 
 def _at_temperature(audit: Audit, model: Any, temperature: float) -> dict[str, float]:
     return _summary(audit.black_box(audit.replies(model, temperature)))
+
+
+def _budget(audit: Audit, model: Any, queries: int, temperature: float) -> dict[str, float]:
+    """The black-box test with ``queries`` audit prompts at ``temperature``, and 200 decoy keys beside the key."""
+    prompts = list(audit.bed.texts.audit_prompts[:queries])
+    replies = Prefetched.answer(
+        audit.bed.chat(model), prompts, max_tokens=audit.args.tokens, temperature=temperature, seed=5
+    )
+    finding = black_box(replies, [audit.scheme], audit.bed.encode, prompts, max_tokens=audit.args.tokens, decoys=200)
+    null = finding.details["measured_null"]
+    return {
+        **_summary(finding),
+        "queries": float(len(prompts)),
+        "decoys below 1e-3": float(null["decoys_below_1e-3"]),
+        "empirical p": float(null["empirical_p"]),
+    }
 
 
 def _mixed(marked: list[list[int]], clean: list[list[int]], rho: float) -> list[list[int]]:
@@ -154,34 +172,45 @@ def _attacks(state: State, audit: Audit, marked: list[list[int]], human: list[st
 def run(args: argparse.Namespace) -> dict[str, Any]:
     torch.set_num_threads(args.threads)
     state = State(args.state)
-    config = BedConfig()
-    if args.student_steps:
-        config = replace(config, student=replace(config.student, steps=args.student_steps))
-    bed = build_bed(config, args.cache, report=lambda label: print(f"building {label}", flush=True))
+    bed = build_bed(_bed_config(args), args.cache, report=lambda label: print(f"building {label}", flush=True))
     scheme = GreenList(vocab_size=bed.vocab_size, hashing_key=HASHING_KEY, bias=args.bias, key_id="bench")
     marked, clean = bed.teacher_replies(scheme, seed=1), bed.teacher_replies(None, seed=2)
     state.get("teacher", lambda: {"marked median p": float(np.median([scheme.detect(r).p_value for r in marked]))})
     audit = Audit(bed, scheme, args, marked)
     # The acceptance points, the null and one rung of each attack first, so a short run has them.
-    for rho in RHOS[:3]:
+    rhos = [r for r in RHOS if r in args.rhos]
+    for rho in rhos[:3]:
         state.get(f"rho {rho:g}", partial(_distilled, audit, f"rho{rho:g}", _mixed(marked, clean, rho)))
     control = bed.distill("rho0", bed.pairs(clean))
     if args.null_keys:
         state.get("null", lambda: _null(audit, control, args.null_keys))
     human = [line for line in bed.texts.teacher if "Assistant:" in line]
-    _attacks(state, audit, marked, human, [0])
-    for rho in RHOS[3:]:
+    if args.attacks:
+        _attacks(state, audit, marked, human, [0])
+    for rho in rhos[3:]:
         state.get(f"rho {rho:g}", partial(_distilled, audit, f"rho{rho:g}", _mixed(marked, clean, rho)))
     student = bed.distill("rho0.2", bed.pairs(_mixed(marked, clean, 0.2)))
     for t in (1.0, 0.5):
         state.get(f"rho 0.2 at T={t:g}", partial(_at_temperature, audit, student, t))
-    _attacks(state, audit, marked, human, [1])
+    for queries in args.sweep_queries:
+        for name, model in (("rho 0.2", student), ("rho 0", control)):
+            for t in (0.5, 0.7, 1.0):
+                state.get(f"budget {name} {queries} T={t:g}", partial(_budget, audit, model, queries, t))
+    if args.attacks:
+        _attacks(state, audit, marked, human, [1])
     if args.e2e:
         state.get("e2e", partial(_e2e, args, bed, scheme, marked))
     if args.panel:
         state.get("fingerprint panel", partial(_panel, bed, marked, clean))
-    state.data["config"] = {"bed": repr(bed.config), "source": bed.texts.source, "machine": machine()}
+    state.data["config"] = {**_config(args), "student parameters": f"{bed.base.num_parameters():,}"}
+    state.data["config"]["distillation answers"] = _answers(marked)
+    state.path.write_text(json.dumps(state.data, indent=1), encoding="utf-8")
     return state.data
+
+
+def _answers(marked: list[list[int]]) -> str:
+    lengths = [len(r) for r in marked]
+    return f"{len(lengths):,} answers, {sum(lengths):,} tokens, median {int(np.median(lengths))} tokens"
 
 
 def _e2e(args: argparse.Namespace, bed: Bed, scheme: GreenList, marked: list[list[int]]) -> dict[str, Any]:
@@ -209,6 +238,15 @@ def _e2e(args: argparse.Namespace, bed: Bed, scheme: GreenList, marked: list[lis
         raise RuntimeError(result.output)
     report = json.loads((root / "out" / "audit.json").read_text(encoding="utf-8"))
     return {t["test"]: {"p": t["p_value"], "null": t["details"].get("measured_null")} for t in report["tests"]}
+
+
+def _budget_row(name: str, r: dict[str, float], tokens: int) -> str:
+    student, _, t = name.rpartition(" T=")
+    student = student.rsplit(" ", 1)[0]
+    return (
+        f"| {student} | {r['queries']:.0f} x {tokens} | {t} | {_p(r['p'])} | {r['rate']:.4f} | {r['scored']:,.0f} "
+        f"| {r['decoys below 1e-3']:.0f} | {r['empirical p']:.3g} |"
+    )
 
 
 def _row(name: str, r: dict[str, Any]) -> str:
@@ -288,13 +326,17 @@ def run_panel(args: argparse.Namespace) -> dict[str, Any]:
     return state.data
 
 
-def _config(args: argparse.Namespace) -> dict[str, str]:
-    from distillshield.provenance.tfbed import load_texts
-
+def _bed_config(args: argparse.Namespace) -> BedConfig:
     config = BedConfig()
     if args.student_steps:
         config = replace(config, student=replace(config.student, steps=args.student_steps))
-    return {"bed": repr(config), "source": load_texts().source, "machine": machine()}
+    return config
+
+
+def _config(args: argparse.Namespace) -> dict[str, str]:
+    from distillshield.provenance.tfbed import load_texts
+
+    return {"bed": repr(_bed_config(args)), "source": load_texts().source, "machine": machine()}
 
 
 def _acceptance(data: dict[str, Any], args: argparse.Namespace) -> str:
@@ -328,8 +370,12 @@ def write_results(data: dict[str, Any], args: argparse.Namespace) -> None:
         f"## Radioactivity on transformers (issue 19){', ' + args.label if args.label else ''}\n",
         f"`python bench/bench_provenance_tf.py --bias {args.bias:g} --student-steps {args.student_steps} "
         f"--queries {args.queries} --tokens {args.tokens} --null-keys {args.null_keys} "
-        f"--temperature {args.temperature}` on {config.get('machine', '')}.",
+        f"--temperature {args.temperature} --rhos {' '.join(f'{r:g}' for r in args.rhos)}"
+        f"{' --sweep-queries ' + ' '.join(map(str, args.sweep_queries)) if args.sweep_queries else ''}"
+        f"{'' if args.attacks else ' --no-attacks'}{' --e2e' if args.e2e else ''}` on {config.get('machine', '')}.",
         f"Text: {config.get('source', '')}. Bed: `{config.get('bed', '')}`.",
+        f"Students: {config.get('student parameters', '?')} parameters; distillation set: "
+        f"{config.get('distillation answers', '?')} (each reply stops at the end token).",
         f"Key: green list, lefthash, context width 1, gamma 0.25, delta {args.bias:g}, through "
         "`generate(watermarking_config=...)`. Black box: the audit's own prompts (held out from the "
         f"distiller's), {args.queries} queries x {args.tokens} tokens at temperature {args.temperature}, "
@@ -355,6 +401,16 @@ def write_results(data: dict[str, Any], args: argparse.Namespace) -> None:
                 f"| {data[k]['scored']:,.0f} |"
                 for k in temps
             )
+            + "\n",
+        ]
+    budgets = [k for k in data if k.startswith("budget ")]
+    if budgets:
+        body += [
+            "Query budget and temperature of the black-box audit (all held-out audit prompts are 515), "
+            "with 200 decoy keys scoring the same replies:\n",
+            "| student | queries x tokens | temperature | p | green rate | scored | decoys below 1e-3 "
+            "| empirical p among decoys |\n|---|---|---|---|---|---|---|---|\n"
+            + "\n".join(_budget_row(k.removeprefix("budget "), data[k], args.tokens) for k in budgets)
             + "\n",
         ]
     if "null" in data:
@@ -390,6 +446,13 @@ def write_results(data: dict[str, Any], args: argparse.Namespace) -> None:
             )
             + "\n"
         )
+    if "wall seconds" in data:
+        body.append(
+            "Wall time of each stage (training included where the model was not cached):\n\n"
+            "| stage | seconds |\n|---|---|\n"
+            + "\n".join(f"| {k} | {v:,.0f} |" for k, v in data["wall seconds"].items())
+            + "\n"
+        )
     slug = re.sub(r"[^a-z0-9]+", "-", args.label.lower()).strip("-")
     write_block("provenance-tf-benchmark" + (f"-{slug}" if slug else ""), "\n".join(body))
 
@@ -404,9 +467,14 @@ def main() -> None:
     parser.add_argument("--null-keys", type=int, default=1000)
     parser.add_argument("--temperature", type=float, default=0.7)
     parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--bias", type=float, default=2.0, help="green-list bias delta of the teacher's key")
+    parser.add_argument("--bias", type=float, default=4.0, help="green-list bias delta of the teacher's key")
     parser.add_argument("--student-steps", type=int, default=0, help="fine-tuning steps (0: the bed's default)")
     parser.add_argument("--label", default="", help="suffix of the RESULTS.md block, for a second setting")
+    parser.add_argument("--rhos", type=float, nargs="+", default=list(RHOS), help="the rho values to distil")
+    parser.add_argument(
+        "--sweep-queries", type=int, nargs="*", default=[200, 515], help="query budgets of the temperature sweep"
+    )
+    parser.add_argument("--no-attacks", dest="attacks", action="store_false", help="skip the attacks")
     parser.add_argument("--e2e", action="store_true", help="also run `distillshield audit` against a served student")
     parser.add_argument("--panel", action="store_true", help="also measure the fingerprint null on reference models")
     parser.add_argument("--only-panel", action="store_true", help="run the fingerprint panel stage alone")

@@ -41,7 +41,15 @@ def tf_bed(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     keyfile = bed.write_keyfile(root / "key", [KEY], audit_prompts=40)
     texts = root / "texts.txt"
     texts.write_text("".join(bed.decode(r).replace("\n", " ") + "\n" for r in marked[:60]), encoding="utf-8")
-    return {"bed": bed, "student": student, "control": control, "key": keyfile, "texts": texts, "root": root}
+    return {
+        "bed": bed,
+        "student": student,
+        "control": control,
+        "key": keyfile,
+        "texts": texts,
+        "root": root,
+        "marked": marked,
+    }
 
 
 def _audit(env: dict[str, Any], name: str, *, watermark: Any = None) -> dict[str, Any]:
@@ -75,6 +83,15 @@ def test_relay_of_watermarked_answers_is_flagged(tf_bed: dict[str, Any]) -> None
     assert radio["p_value"] < 1e-6 and radio["details"]["queries"] == 30
     assert radio["details"]["measured_null"]["empirical_p"] == 1 / 41  # beats every decoy
     assert tests["verdict"] == "evidence that the suspect learned from the protected model"
+
+
+def test_teacher_and_student_replies_stop_at_the_end_token(tf_bed: dict[str, Any]) -> None:
+    bed: Bed = tf_bed["bed"]
+    limit = bed.config.reply_tokens
+    prompts = [bed.encode(p) for p in bed.texts.audit_prompts[:40]]
+    for replies in (tf_bed["marked"], bed.chat(tf_bed["student"]).generate(prompts, limit, seed=4)):
+        assert all(bed.end_id not in r and len(r) <= limit for r in replies)
+        assert sum(len(r) < limit for r in replies) >= len(replies) // 4  # stopped, not cut at the limit
 
 
 def test_distilled_student_is_audited_in_both_settings(tf_bed: dict[str, Any]) -> None:

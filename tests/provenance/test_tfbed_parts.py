@@ -10,7 +10,7 @@ import torch
 
 from distillshield.provenance.tfbed import LMConfig, chat
 from distillshield.provenance.tfbed.attacks import paraphrase, substitute
-from distillshield.provenance.tfbed.lm import cached, generate, new_model, top_one, train
+from distillshield.provenance.tfbed.lm import cached, generate, new_model, top_one, train, until_end
 from distillshield.provenance.tfbed.text import synthetic_texts
 
 TINY = LMConfig(d_model=16, layers=1, heads=2, context=32, steps=3, batch=2, seed=4)
@@ -35,12 +35,25 @@ def test_models_are_cached_by_digest_and_training_is_seeded(tmp_path: Path) -> N
     assert TINY.digest("x") != replace(TINY, steps=4).digest("x") and TINY.digest("x") != TINY.digest("y")
 
 
-def test_generation_has_fixed_length_and_reading_mode_one_guess_per_token() -> None:
+def test_generation_is_seeded_and_reading_mode_gives_one_guess_per_token() -> None:
     model = new_model(TINY, 40, 0)
     out = generate(model, [[1, 2, 3], [4, 5]], 6, seed=1)
-    assert [len(r) for r in out] == [6, 6]
+    assert all(len(r) <= 6 and 0 not in r for r in out)
     assert out == generate(model, [[1, 2, 3], [4, 5]], 6, seed=1)
     assert len(top_one(model)([1, 2, 3, 4])) == 4
+
+
+def test_replies_stop_at_the_end_token_that_training_puts_after_each_text() -> None:
+    # Training joins texts with the end token (0), so the model learns to stop after "3 4 5";
+    # generation stops each row there and returns no end token and nothing after it.
+    config = replace(TINY, steps=120, lr=1e-2, batch=4, context=16)
+    model = train(new_model(config, 12, 0), [[3, 4, 5]], config, 0)
+    assert generate(model, [[3], [3, 4]], 10, seed=1, temperature=0.0) == [[4, 5], [5]]
+    sampled = generate(model, [[3]] * 20, 10, seed=2)
+    assert sum(r == [4, 5] for r in sampled) >= 18 and all(len(r) < 10 for r in sampled)
+    untrained = generate(new_model(config, 12, 0), [[3]] * 20, 10, seed=2)
+    assert any(r != [4, 5] for r in untrained)  # the stop is learned, not imposed
+    assert until_end([4, 5, 0, 7, 0], 0) == [4, 5] and until_end([4, 5], 0) == [4, 5]
 
 
 def test_substitution_and_paraphrase_edit_the_stated_share_of_tokens() -> None:

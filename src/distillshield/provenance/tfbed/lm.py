@@ -129,12 +129,13 @@ def generate(
     watermark: Any = None,
     batch: int = 64,
 ) -> list[list[int]]:
-    """Sample exactly ``n_tokens`` after each prompt with ``model.generate``, watermarked by ``watermark``.
+    """Sample up to ``n_tokens`` after each prompt with ``model.generate``, watermarked by ``watermark``.
 
     A scheme with ``watermarking_config()`` (green list, SynthID) goes through
     ``generate(watermarking_config=...)``; the Gumbel scheme through ``logits_processor=[...]``.
-    Prompts are left-padded in batches; the end token does not stop generation, so every reply
-    has the same length.
+    Prompts are left-padded in batches. Each reply stops at the model's end token (its
+    ``eos_token_id``), which is not part of the returned reply: what the model wrote after its
+    answer ended is never returned, trained on or scored.
     """
     torch = require_torch()
     from transformers import LogitsProcessorList
@@ -146,7 +147,7 @@ def generate(
         kwargs["logits_processor"] = LogitsProcessorList([watermark.logits_processor()])
     greedy = temperature < 1e-2
     sampling = {"do_sample": False} if greedy else {"do_sample": True, "temperature": temperature, "top_k": 0}
-    pad = int(model.config.pad_token_id)
+    pad, end = int(model.config.pad_token_id), int(model.config.eos_token_id)
     out: list[list[int]] = []
     torch.manual_seed(seed)
     for start in range(0, len(prompts), batch):
@@ -159,13 +160,19 @@ def generate(
                 input_ids=ids,
                 attention_mask=mask,
                 max_new_tokens=n_tokens,
-                eos_token_id=None,
+                eos_token_id=end,
                 pad_token_id=pad,
                 **sampling,
                 **kwargs,
             )
-        out += [r[width:].tolist() for r in rows]
+        out += [until_end(r[width:].tolist(), end) for r in rows]
     return out
+
+
+def until_end(ids: Sequence[int], end: int) -> list[int]:
+    """``ids`` up to (not including) the first ``end`` token: a finished row is padded after it."""
+    ids = list(ids)
+    return ids[: ids.index(end)] if end in ids else ids
 
 
 def top_one(model: Any) -> Callable[[Sequence[int]], Sequence[int]]:
