@@ -194,10 +194,7 @@ def iter_lines(stream: BinaryIO, max_bytes: int, on_oversize: Oversize) -> Itera
                 number += 1
                 pending = _stream_oversize(number, pending, blocks, on_oversize)
     except (EOFError, zlib.error, gzip.BadGzipFile, OSError) as exc:
-        reason = "truncated gzip stream" if isinstance(exc, EOFError) else f"corrupt compressed stream: {exc}"
-        if isinstance(exc, DecompressionBudgetError):
-            reason, pending = str(exc), pending[:_TAIL_KEPT]
-        yield Broken(number + 1, reason, pending)
+        yield _broken(exc, number + 1, pending)
         return
     if pending:
         yield Line(number + 1, pending.rstrip(b"\r"))
@@ -236,13 +233,18 @@ def iter_runs(stream: BinaryIO, max_bytes: int, on_oversize: Oversize) -> Iterat
                 number += 1
                 pending = _stream_oversize(number, pending, blocks, on_oversize)
     except (EOFError, zlib.error, gzip.BadGzipFile, OSError) as exc:
-        reason = "truncated gzip stream" if isinstance(exc, EOFError) else f"corrupt compressed stream: {exc}"
-        if isinstance(exc, DecompressionBudgetError):
-            reason, pending = str(exc), pending[:_TAIL_KEPT]
-        yield Broken(number + 1, reason, pending)
+        yield _broken(exc, number + 1, pending)
         return
     if pending:
         yield Run(number + 1, [pending.rstrip(b"\r")])
+
+
+def _broken(exc: Exception, number: int, pending: bytes) -> Broken:
+    """Where a compressed stream stopped being readable, and why; a budget's cut keeps only a short tail."""
+    if isinstance(exc, DecompressionBudgetError):
+        return Broken(number, str(exc), pending[:_TAIL_KEPT])
+    reason = "truncated gzip stream" if isinstance(exc, EOFError) else f"corrupt compressed stream: {exc}"
+    return Broken(number, reason, pending)
 
 
 def _stream_oversize(number: int, head: bytes, blocks: Iterator[bytes], on_oversize: Oversize) -> bytes:
