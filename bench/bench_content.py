@@ -85,9 +85,7 @@ def lopo(ext: Path) -> list[dict[str, object]]:
     for pipeline in sorted({str(r["pipeline"]) for r in requests}):
         mine = [r for r in requests if r["pipeline"] == pipeline]
         families = sorted({str(r["family"]) for r in mine})
-        rows = np.array(
-            [i for i, (s, src) in enumerate(zip(corpus.splits, corpus.sources, strict=True))
-             if s == "train" and src != f"real:{pipeline}"], dtype=np.intp)  # fmt: skip
+        rows = real.fold_training_rows(corpus, pipeline)
         start = time.perf_counter()
         stack = ModelStack(train_rows(corpus, features, rows, families))
         print(f"{pipeline}: trained {families} in {time.perf_counter() - start:.0f}s", file=sys.stderr)

@@ -120,8 +120,7 @@ def lopo_recall(
     hits: dict[str, list[float]] = {f: [] for f in FAMILIES}
     for pipeline in sorted({str(r["pipeline"]) for r in requests}):
         mine = [i for i, r in enumerate(requests) if r["pipeline"] == pipeline]
-        fit = np.array([i for i, (s, src) in enumerate(zip(corpus.splits, corpus.sources, strict=True))
-                        if s == "train" and src != f"real:{pipeline}"])  # fmt: skip
+        fit = real.fold_training_rows(corpus, pipeline)
         for family in sorted({str(requests[i]["family"]) for i in mine} & set(FAMILIES)):
             head = LogisticRegression(C=2.0, class_weight="balanced", max_iter=3000, solver="liblinear", random_state=0)
             head.fit(x[corpus_rows[fit]], corpus.labels[family][fit])

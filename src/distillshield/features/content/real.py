@@ -20,6 +20,9 @@ import json
 from collections.abc import Collection
 from pathlib import Path
 
+import numpy as np
+import numpy.typing as npt
+
 from distillshield.features.content.training import DETECTORS, Corpus, copy_roles, corpus_of
 from distillshield.features.content.turns import turn_text
 
@@ -91,6 +94,14 @@ def attack_corpus(ext: Path, held_out: Collection[str] = (), *, role_copies: boo
         if role == "system" and split == "train" and seed_turn.strip() and not held_seed:
             rows.append((turn_text("user", seed_turn), {}, split, source, f"{source}:seed"))
     return corpus_of(rows)
+
+
+def fold_training_rows(corpus: Corpus, pipeline: str) -> npt.NDArray[np.intp]:
+    """The rows a leave-one-pipeline-out fold trains on: the train split, with none of ``pipeline``'s prompts."""
+    held_source = f"real:{pipeline}"
+    rows = [i for i, (s, src) in enumerate(zip(corpus.splits, corpus.sources, strict=True))
+            if s == "train" and src != held_source]  # fmt: skip
+    return np.array(rows, dtype=np.intp)
 
 
 def attack_requests(ext: Path) -> list[dict[str, object]]:
