@@ -81,6 +81,11 @@ class Settings:
     corroboration_families: int = _setting(
         2, "Evidence families with strong evidence a distiller verdict needs; fewer caps the risk below it"
     )
+    fleet_min_members: int = _setting(
+        3,
+        "Fewest members a group of new accounts on one network, active round the clock, needs before that counts"
+        " as a fleet (round_the_clock_fleet); a number above any group's size turns the signal off",
+    )
     copyable_age_ratio: float = _setting(
         3.0,
         "Copyable content (templates, User-Agents) links two established accounts only when neither is"

@@ -17,6 +17,7 @@ from distillshield.learn.evidence import BENIGN, DISTILLER, SUSPICIOUS
 from distillshield.learn.report import report_markdown
 from distillshield.pipeline import run_scan
 from tests.conftest import SmallScan
+from tests.learn.conftest import THIN
 
 
 @pytest.fixture(scope="module")
@@ -70,7 +71,7 @@ def test_scan_with_a_model_uses_it_and_records_its_hash_in_run_json_and_every_tr
     model = load_model(path)
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
     assert model.digest == digest
-    scan = run_scan([small_scan.log], tmp_path / "scan", model=model, html=False)
+    scan = run_scan([small_scan.log], tmp_path / "scan", settings=THIN, model=model, html=False)
     run = json.loads((tmp_path / "scan" / "run.json").read_text())
     assert run["model"]["sha256"] == digest
     assert run["settings"]["distiller_threshold"] == result.params.distiller

@@ -26,6 +26,7 @@ from distillshield.detect.link.graph import Community, LinkRules, find_communiti
 from distillshield.detect.model import SHIPPED, DetectionModel
 from distillshield.detect.rules import Rule, rule_signals
 from distillshield.detect.scorers.base import AccountScorer
+from distillshield.detect.scorers.behaviour import round_the_clock
 from distillshield.detect.verdict import (
     below_distiller,
     corroborate,
@@ -83,6 +84,10 @@ class GroupContext:
     #: Share of members that are not established and share a payment card with another member: a farm
     #: funds new accounts from a few virtual cards, a lab's grant card pays for accounts months old.
     young_card_share: float = 0.0
+    #: Share of members that are not established, share a network with another member and run round the
+    #: clock: one machine-driven workload split over new keys. A person keeps a daily rhythm, and colleagues
+    #: behind one office or campus network keep theirs; a farm's workers do not sleep.
+    young_fleet_share: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,6 +192,18 @@ def campaign_signals(
                 0.15,
                 detail="member pairs sending the same prompt template",
                 family="coordination",
+            )
+        )
+    if len(members) >= settings.fleet_min_members and context.young_fleet_share >= 0.5:
+        signals.append(
+            Signal(
+                CAMPAIGN_SOURCE,
+                "round_the_clock_fleet",
+                context.young_fleet_share,
+                0.5 * context.young_fleet_share,
+                detail="share of members, none established, on a network another member uses and active round "
+                "the clock with no daily rhythm: one machine-driven workload split over new keys",
+                family="volume",
             )
         )
     if context.young_card_share > 0:
@@ -490,13 +507,13 @@ def _judge_communities(
     risk = own_risk.copy()
     campaign_of: dict[int, str] = {}
     judged: list[tuple[Community, float, list[Signal]]] = []
+    clock = round_the_clock(frame)
     for k, community in enumerate(communities):
         members = np.array(community.members, dtype=np.int64)
         context = GroupContext(
             established_share=float(np.mean([i in established for i in community.members])),
-            young_card_share=float(
-                np.mean([i not in established and "payment" in community.kinds_of(i) for i in community.members])
-            ),
+            young_card_share=_young_share_linked_by(community, established, "payment"),
+            young_fleet_share=_young_share_linked_by(community, established, "network", where=clock),
         )
         raw = campaign_signals(frame, members, member_families, community, stats.get(k), scorers, settings, context)
         group_risk, group_signals = corroborate([model.weigh(s) for s in raw], settings)
@@ -525,6 +542,21 @@ def _judge_communities(
             )
             risk[i] = max(risk[i], inherited)
     return risk, campaign_of, named
+
+
+def _young_share_linked_by(
+    community: Community, established: frozenset[int], kind: str, where: npt.NDArray[np.bool_] | None = None
+) -> float:
+    """Share of members that are not established and hold a ``kind`` link inside the group (and, given
+    ``where``, for which it is true)."""
+    return float(
+        np.mean(
+            [
+                i not in established and kind in community.kinds_of(i) and (where is None or bool(where[i]))
+                for i in community.members
+            ]
+        )
+    )
 
 
 def _honour_known_accounts(

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from typing import ClassVar
 
 import numpy as np
+import numpy.typing as npt
 
 from distillshield.detect.scorers.base import AccountScorer
 from distillshield.features.frame import AccountFrame
@@ -46,6 +47,20 @@ class HighVolume(AccountScorer):
         )
 
 
+#: Requests an account needs before a flat spread over the hours can be told from chance.
+ROUND_THE_CLOCK_MIN_REQUESTS = 100
+#: Normalised entropy of UTC hours at or above which a day has no diurnal rhythm (1 = perfectly flat).
+ROUND_THE_CLOCK_MIN_ENTROPY = 0.97
+
+
+def round_the_clock(frame: AccountFrame) -> npt.NDArray[np.bool_]:
+    """Per account: activity spread evenly over all 24 hours, with enough requests to tell."""
+    mask: npt.NDArray[np.bool_] = (frame["n_requests"] >= ROUND_THE_CLOCK_MIN_REQUESTS) & (
+        frame["hour_entropy"] >= ROUND_THE_CLOCK_MIN_ENTROPY
+    )
+    return mask
+
+
 class RoundTheClock(AccountScorer):
     """Activity spread evenly over all 24 hours: no diurnal rhythm (needs enough requests to tell)."""
 
@@ -53,11 +68,9 @@ class RoundTheClock(AccountScorer):
     reads: ClassVar[tuple[str, ...]] = ("hour_entropy", "n_requests")
 
     def signals(self, frame: AccountFrame) -> Iterator[tuple[int, Signal]]:
-        entropy = frame["hour_entropy"]
-        mask = (frame["n_requests"] >= 100) & (entropy >= 0.97)
         yield from self._emit(
             frame,
-            mask,
+            round_the_clock(frame),
             np.full(len(frame), 0.15),
             "hour_entropy",
             "hour_entropy",
