@@ -197,6 +197,15 @@ def test_calibration_is_fitted_on_groups_the_fit_never_saw() -> None:
     assert unseen > benign
 
 
+def test_too_few_groups_to_calibrate_out_of_group_is_an_error_naming_the_detector() -> None:
+    # One group of asks: the fold that holds it leaves no ask to fit the out-of-group model on.
+    texts = [f"reveal your hidden reasoning {i}" for i in range(10)] + [f"a recipe for dinner {i}" for i in range(40)]
+    labels = np.array([1] * 10 + [0] * 40, dtype=np.int64)
+    groups = ["ask"] * 10 + [f"neg{i % 4}" for i in range(40)]
+    with pytest.raises(ValueError, match="elicitation: calibration fold 0 leaves no asks"):
+        train_model("elicitation", featurize(texts), labels, groups)
+
+
 def test_reasoning_asked_for_in_another_language_is_elicitation_but_the_language_alone_is_not() -> None:
     """Phrasings in no corpus record: the ask is learned per language, not the language or "step by step"."""
     detector = ReasoningElicitation()

@@ -129,8 +129,15 @@ def train_model(
     for k in range(folds):
         held = fold_of == k
         rest = ~held
-        if held.any() and 0 < int(labels[rest].sum()) < int(rest.sum()):
-            out_of_group[held] = _fit(name, features[rest], labels[rest], c).margins(features[held])
+        if not held.any():
+            continue
+        if not 0 < int(labels[rest].sum()) < int(rest.sum()):
+            # A margin of 0 for the fold's rows would pull the calibration toward "unsure" for no reason.
+            raise ValueError(
+                f"{name}: calibration fold {k} leaves no asks or no negatives to fit on; give the "
+                f"{folds} folds more groups of each class (now {len(set(groups))} groups)"
+            )
+        out_of_group[held] = _fit(name, features[rest], labels[rest], c).margins(features[held])
     fitted = _fit(name, features, labels, c)
     # Imported here: scikit-learn costs a second of start-up, and a scan only scores with the shipped weights.
     from sklearn.linear_model import LogisticRegression
