@@ -52,7 +52,8 @@ from distillshield.server.trafficlog import TrafficLog
 from distillshield.server.upstream import Upstream, UpstreamResponse, UpstreamStream
 from distillshield.settings import Settings
 
-ONLINE_COLUMNS = (
+#: Columns of time_to_detect.csv, batch or online (replay imports them from here: it imports this module).
+ACCOUNT_COLUMNS = (
     "account_id",
     "verdict",
     "campaign_id",
@@ -60,9 +61,9 @@ ONLINE_COLUMNS = (
     "requests_at_flag",
     "requests",
     "joined_known_campaign",
-    "refused",
-    "withheld",
 )
+#: The online replay's account columns: the batch ones, and what the gateway refused or stripped.
+ONLINE_COLUMNS = (*ACCOUNT_COLUMNS, "refused", "withheld")
 #: Log columns a replayed request is rebuilt from, in time order (ties in log order).
 _SELECT = """
     SELECT account_id, coalesce(api_key_id, '') AS api_key_id, user_id, ip, user_agent, payment_fingerprint,

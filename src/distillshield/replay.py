@@ -38,7 +38,7 @@ from distillshield.features import compute_features
 from distillshield.features.pipeline import score_distinct_texts
 from distillshield.ingest import IngestStats, expand_inputs, ingest_paths
 from distillshield.ingest.mapping import FieldMapping
-from distillshield.online_replay import read_rows, replay_rows, write_online_csv
+from distillshield.online_replay import ACCOUNT_COLUMNS, read_rows, replay_rows, write_online_csv
 from distillshield.pipeline import content_fields
 from distillshield.progress import SILENT, Progress
 from distillshield.registry import Registry, build_registry
@@ -46,15 +46,6 @@ from distillshield.report import write_accounts_csv, write_campaigns_json
 from distillshield.respond.policy import DEFAULT_POLICY, Policy
 from distillshield.settings import Settings
 
-ACCOUNT_COLUMNS = (
-    "account_id",
-    "verdict",
-    "campaign_id",
-    "first_flagged_at",
-    "requests_at_flag",
-    "requests",
-    "joined_known_campaign",
-)
 CAMPAIGN_COLUMNS = ("campaign_id", "accounts", "first_flagged_at", "campaign_requests_at_flag", "campaign_requests")
 
 
