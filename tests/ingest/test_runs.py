@@ -1,4 +1,4 @@
-"""Lines handed on a run at a time are exactly the lines handed on one at a time: numbers, bytes, breaks, oversize."""
+"""Lines handed on a run at a time, or one at a time, are the file's lines: numbers, bytes, breaks, oversize."""
 
 from __future__ import annotations
 
@@ -34,19 +34,39 @@ def _one_at_a_time(items: Iterator[Line | Broken]) -> list[tuple[int, bytes] | t
     return [(i.number, i.reason, i.tail) if isinstance(i, Broken) else (i.number, i.data) for i in items]
 
 
+def _split_lines(data: bytes) -> list[bytes]:
+    """The oracle: the file's lines by a plain split, a final newline ending the last line."""
+    lines = data.split(b"\n")
+    return lines[:-1] if lines[-1] == b"" else lines
+
+
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(_DATA, st.integers(1, 8), st.integers(1, 30))
-def test_runs_are_the_lines(monkeypatch: pytest.MonkeyPatch, data: bytes, block: int, max_bytes: int) -> None:
+@given(_DATA, st.integers(1, 8), st.integers(1, 30), st.booleans())
+def test_runs_and_lines_are_the_split_lines_each_once(
+    monkeypatch: pytest.MonkeyPatch, data: bytes, block: int, max_bytes: int, one_at_a_time: bool
+) -> None:
+    """Every line of a plain split comes out once under its number: as read (less trailing CRs), or whole to
+    the oversize handler when it outgrew ``max_bytes`` before its newline arrived."""
     monkeypatch.setattr(lines_module, "BLOCK", block)  # many block boundaries, inside lines and at their ends
-    got: dict[str, list[tuple[int, bytes]]] = {"runs": [], "lines": []}
+    oversized: dict[int, bytes] = {}
 
-    def oversize(into: str) -> lines_module.Oversize:
-        return lambda number, pieces: got[into].append((number, b"".join(pieces)))
+    def oversize(number: int, pieces: Iterator[bytes]) -> None:
+        oversized[number] = b"".join(pieces)
 
-    runs = _flat(iter_runs(io.BytesIO(data), max_bytes, oversize("runs")))
-    lines = _one_at_a_time(iter_lines(io.BytesIO(data), max_bytes, oversize("lines")))
-    assert runs == lines
-    assert got["runs"] == got["lines"]
+    stream = io.BytesIO(data)
+    items = (
+        _one_at_a_time(iter_lines(stream, max_bytes, oversize))
+        if one_at_a_time
+        else _flat(iter_runs(stream, max_bytes, oversize))
+    )
+    read = {int(item[0]): item[1] for item in items}
+    assert len(read) == len(items), "no number twice"
+    expected = _split_lines(data)
+    assert sorted([*read, *oversized]) == list(range(1, len(expected) + 1))
+    for number, line in read.items():
+        assert line == expected[number - 1].rstrip(b"\r")
+    for number, raw in oversized.items():
+        assert raw == expected[number - 1] and len(raw) > max_bytes
 
 
 @settings(max_examples=60, deadline=None)

@@ -176,28 +176,13 @@ def _blocks(stream: BinaryIO) -> Iterator[bytes]:
 
 
 def iter_lines(stream: BinaryIO, max_bytes: int, on_oversize: Oversize) -> Iterator[Line | Broken]:
-    """Lines with 1-based numbers (blank lines included, the caller skips them)."""
-    blocks = _blocks(stream)
-    pending, number = b"", 0
-    try:
-        for block in blocks:
-            pending += block
-            while True:
-                start = 0
-                while (end := pending.find(b"\n", start)) != -1:
-                    number += 1
-                    yield Line(number, pending[start:end].rstrip(b"\r"))
-                    start = end + 1
-                pending = pending[start:]
-                if len(pending) <= max_bytes:
-                    break
-                number += 1
-                pending = _stream_oversize(number, pending, blocks, on_oversize)
-    except (EOFError, zlib.error, gzip.BadGzipFile, OSError) as exc:
-        yield _broken(exc, number + 1, pending)
-        return
-    if pending:
-        yield Line(number + 1, pending.rstrip(b"\r"))
+    """Lines with 1-based numbers (blank lines included, the caller skips them): :func:`iter_runs`, one at a time."""
+    for item in iter_runs(stream, max_bytes, on_oversize):
+        if isinstance(item, Broken):
+            yield item
+            continue
+        for offset, data in enumerate(item.lines):
+            yield Line(item.first + offset, data)
 
 
 @dataclass(frozen=True, slots=True)
@@ -209,7 +194,7 @@ class Run:
 
 
 def iter_runs(stream: BinaryIO, max_bytes: int, on_oversize: Oversize) -> Iterator[Run | Broken]:
-    """The lines of :func:`iter_lines`, a block's worth at a time: one ``split`` per block, not a find per line.
+    """Lines with 1-based numbers, a block's worth at a time: one ``split`` per block, not a find per line.
 
     Why: at a million lines, handing them on one object at a time cost the reading thread several CPU
     seconds that it spends holding the interpreter lock the parsing threads need.
