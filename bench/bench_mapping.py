@@ -41,8 +41,9 @@ from distillshield.simulate import simulate  # noqa: E402
 from results import machine, write_block  # noqa: E402
 
 NOT_MET = (
-    "**Not met** at this size: the compiled mapping parses each line's JSON held in a string a second time and "
-    "converts two local times through ICU, on top of the checks the spec path makes."
+    "**Not met** at this size: per 20,000-line batch the compiled query costs about 0.6 billion instructions to "
+    "parse, bind and optimize against 0.2 billion for the spec path's, and the JSON held in a string is parsed a "
+    "second time."
 )
 HOW = (
     "The mapping is compiled to DuckDB SQL (`ingest.mapping.compiled`): each batch of raw lines is parsed in "
