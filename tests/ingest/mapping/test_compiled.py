@@ -9,8 +9,10 @@ import re
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import duckdb
 import orjson
@@ -24,7 +26,7 @@ from distillshield.ingest.mapping import BUILTINS, FieldMapping, Mapper, builtin
 from distillshield.ingest.mapping.compiled import why_not_compiled
 from distillshield.ingest.store import parse_lines
 from tests.ingest.helpers import record
-from tests.ingest.mapping.formats import CUSTOM_MAPPING, custom_record, to_bedrock, to_otel
+from tests.ingest.mapping.formats import CUSTOM_MAPPING, LOCAL_FORMAT, custom_record, to_bedrock, to_otel
 
 SALT_ENV = "DISTILLSHIELD_TEST_MAPPING_SALT"
 SALTED = CUSTOM_MAPPING.replace(
@@ -274,6 +276,52 @@ def test_clean_custom_lines_are_all_taken_by_the_sql(tmp_path: Path) -> None:
     assert sorted(table.column("status").to_pylist()) == [200] * 10 + [429] * 10
     rows = assert_same([line.encode() for line in lines], mapping)
     assert len(rows) == 20
+
+
+def _transitions(zone: ZoneInfo, year: int) -> list[datetime]:
+    """Local wall times (naive) at which ``zone`` changes its UTC offset in ``year``, to the minute."""
+    found, moment = [], datetime(year, 1, 1)
+    while moment.year == year:
+        step = moment + timedelta(minutes=15)
+        if zone.utcoffset(moment) != zone.utcoffset(step):
+            found.append(step)
+        moment = step
+    return found
+
+
+#: Zones whose transitions are not whole hours on the hour: Berlin's spring gap and autumn fold, Lord Howe's
+#: half-hour shift, Chatham's +12:45/+13:45 at 02:45 local, and Kathmandu's move from +05:30 to +05:45 in 1986.
+ZONE_YEARS = [("Europe/Berlin", 2026), ("Australia/Lord_Howe", 2026), ("Pacific/Chatham", 2026),
+              ("Asia/Kathmandu", 1986)]  # fmt: skip
+
+
+@pytest.mark.parametrize(("zone_name", "year"), ZONE_YEARS)
+def test_local_times_around_a_transition_convert_alike_either_way(tmp_path: Path, zone_name: str, year: int) -> None:
+    """The SQL converts a local time by its hour's offset and declines hours near a transition; every time from
+    six hours before each transition to six after, 17 minutes apart, gives the Python mapper's row or
+    quarantine, and the times at least five hours away are the SQL's own."""
+    zone = ZoneInfo(zone_name)
+    mapping = _mapping(CUSTOM_MAPPING.replace("Europe/Berlin", zone_name), tmp_path)
+    compiled = Mapper(mapping).compiled
+    assert compiled is not None
+    transitions = _transitions(zone, year)
+    assert transitions
+    times = [t + timedelta(minutes=17 * k, seconds=k) for t in transitions for k in range(-22, 22)]
+    lines = []
+    for i, local in enumerate(times):
+        line = custom_record(record(i, account_created_at="2026-01-01T00:00:00Z"))
+        line["meta"]["when"] = local.strftime(LOCAL_FORMAT)
+        line["billing"]["since"] = times[-1 - i].strftime(LOCAL_FORMAT)
+        lines.append(orjson.dumps(line))
+    rows = assert_same(lines, mapping)
+    assert len(rows) >= len(times) // 2
+    con = duckdb.connect()
+    texts = pa.array([line.decode() for line in lines])
+    n = len(lines)
+    table = parse_lines(con, list(range(n)), list(range(n)), texts, "log", compiled.rows_sql, compiled.params)
+    far = {i for i, local in enumerate(times) if all(abs(local - t) >= timedelta(hours=5) for t in transitions)}
+    far &= {i for i in far if n - 1 - i in far}  # the account creation time is far from one too
+    assert far and far <= set(table.column("_pos").to_pylist())
 
 
 def test_a_bad_record_is_quarantined_naming_the_rule_through_the_compiled_path(tmp_path: Path) -> None:
