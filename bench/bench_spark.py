@@ -26,6 +26,7 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import orjson
 import psutil
@@ -117,7 +118,7 @@ def measure(log: Path, engine: str, master: str, driver_memory: str | None) -> R
             events.mkdir()
             cmd += ["--engine", "spark", "--master", master]
             conf = {"spark.eventLog.enabled": "true", "spark.eventLog.dir": str(events)}
-            conf |= {"spark.eventLog.compress": "false"}
+            conf |= {"spark.eventLog.compress": "false", "spark.eventLog.logStageExecutorMetrics": "true"}
             if driver_memory:
                 conf["spark.driver.memory"] = driver_memory
             for key, value in conf.items():
@@ -130,10 +131,12 @@ def measure(log: Path, engine: str, master: str, driver_memory: str | None) -> R
 
 
 def stage_work(events: Path, run: dict[str, object]) -> dict[str, dict[str, float]]:
-    """Per scan stage: Spark tasks, task seconds and shuffle bytes written, from the event log.
+    """Per scan stage: Spark tasks, task and CPU seconds, GC seconds, shuffle bytes written and peak heap.
 
     A task belongs to the stage (ingest, features, detect, write) whose time window holds its end; the windows
-    are counted back from run.json's finish time with its stage timings.
+    are counted back from run.json's finish time with its stage timings. A Spark stage's peak JVM heap (in local
+    mode the driver's, which runs the executors) counts for the scan stage of its tasks. CPU seconds are the
+    JVM's; the Python workers' (content scoring, the fallback validator) are not in the event log.
     """
     timings = dict(run["timings_s"])  # type: ignore[call-overload]
     timings.pop("report", None)
@@ -142,21 +145,35 @@ def stage_work(events: Path, run: dict[str, object]) -> dict[str, dict[str, floa
     for stage in reversed(list(timings)):
         windows.append((stage, end - timings[stage] * 1000, end))
         end -= timings[stage] * 1000
-    work = {stage: {"tasks": 0.0, "task_s": 0.0, "shuffle_mb": 0.0} for stage in timings}
+    keys = ("tasks", "task_s", "cpu_s", "gc_s", "shuffle_mb", "heap_mb")
+    work = {stage: dict.fromkeys(keys, 0.0) for stage in timings}
+    spark_stage: dict[int, str] = {}
+    heaps: dict[int, float] = {}
     for log in events.rglob("events*"):
         for line in log.open(encoding="utf-8"):
             event = json.loads(line)
+            if event.get("Event") == "SparkListenerStageExecutorMetrics":
+                heap = (event.get("Executor Metrics") or {}).get("JVMHeapMemory", 0) / 2**20
+                heaps[event["Stage ID"]] = max(heaps.get(event["Stage ID"], 0.0), heap)
             if event.get("Event") != "SparkListenerTaskEnd":
                 continue
             finish = event["Task Info"]["Finish Time"]
             stage = next((s for s, lo, hi in windows if lo <= finish <= hi), windows[-1][0])
-            metrics = event.get("Task Metrics") or {}
-            work[stage]["tasks"] += 1
-            work[stage]["task_s"] += metrics.get("Executor Run Time", 0) / 1000
-            work[stage]["shuffle_mb"] += (metrics.get("Shuffle Write Metrics") or {}).get(
-                "Shuffle Bytes Written", 0
-            ) / 1e6
+            spark_stage[event["Stage ID"]] = stage
+            _add_task(work[stage], event.get("Task Metrics") or {})
+    for stage_id, heap in heaps.items():
+        if stage_id in spark_stage:
+            w = work[spark_stage[stage_id]]
+            w["heap_mb"] = max(w["heap_mb"], heap)
     return {s: {k: round(v, 1) for k, v in w.items()} for s, w in work.items()}
+
+
+def _add_task(work: dict[str, float], metrics: dict[str, Any]) -> None:
+    work["tasks"] += 1
+    work["task_s"] += metrics.get("Executor Run Time", 0) / 1000
+    work["cpu_s"] += metrics.get("Executor CPU Time", 0) / 1e9
+    work["gc_s"] += metrics.get("JVM GC Time", 0) / 1000
+    work["shuffle_mb"] += (metrics.get("Shuffle Write Metrics") or {}).get("Shuffle Bytes Written", 0) / 1e6
 
 
 def main() -> None:
@@ -169,17 +186,18 @@ def main() -> None:
     args = parser.parse_args()
     (HERE / "out").mkdir(exist_ok=True)
     log = args.log or ensure_parquet(args.rows, args.seed)
-    load = os.getloadavg()[0]  # other work on the machine slows both engines, Spark's many small jobs most
+    load = [os.getloadavg()[0]]  # other work on the machine slows both engines, Spark's many small jobs most
     runs = {
         "DuckDB": measure(log, "duckdb", args.master, args.driver_memory),
         f"Spark {args.master}": measure(log, "spark", args.master, args.driver_memory),
     }
+    load.append(os.getloadavg()[1])
     summary = {k: {f: v for f, v in asdict(r).items() if f != "outputs"} for k, r in runs.items()}
     print(json.dumps({"log": str(log), "machine": machine(), "load": load, **summary}))
     write_block("spark-benchmark", _block(log, args, runs, load))
 
 
-def _block(log: Path, args: argparse.Namespace, runs: dict[str, Run], load: float) -> str:
+def _block(log: Path, args: argparse.Namespace, runs: dict[str, Run], load: list[float]) -> str:
     duck, spark = runs.values()
     requests = duck.counts["read"]
     source = f"`--log {log.name}`" if args.log else f"`--rows {args.rows}`"
@@ -189,7 +207,8 @@ def _block(log: Path, args: argparse.Namespace, runs: dict[str, Run], load: floa
         "",
         f"Machine: {machine()}. Command: `python bench/bench_spark.py` {source} `--master '{args.master}'{memory}`"
         f" ({'driver heap ' + args.driver_memory if args.driver_memory else 'default driver memory'})."
-        f" Load average at the start: {load:.1f}. Peak RSS sums the scan process and its children (the JVM).",
+        f" Load average: {load[0]:.1f} at the start, {load[1]:.1f} over the last 5 minutes at the end."
+        " Peak RSS sums the scan process and its children (the JVM).",
         "",
         "| engine | wall | peak RSS | ingest | features | detect |",
         "|---|---|---|---|---|---|",
@@ -211,29 +230,39 @@ def _block(log: Path, args: argparse.Namespace, runs: dict[str, Run], load: floa
 
 def _scale_out(spark: Run, requests: int) -> list[str]:
     """Spark's measured work per stage, and the same work at 10x and 100x the requests."""
+    tenfold, hundredfold = _requests(requests * 10), _requests(requests * 100)
     lines = [
-        "Spark's work per stage, measured (event log), and scaled linearly to 10x and 100x the requests"
-        " (every shuffle and task-second grows with the requests; the task count grows with the shuffle width"
-        " the engine sets, one partition per 128 MB of requests table):",
+        f"Spark's work per stage at {_requests(requests)} requests, measured (event log; CPU and GC seconds are the"
+        " JVM's, peak heap is the local driver's, which runs the executors), and scaled linearly to"
+        f" {tenfold} and {hundredfold} requests (every shuffle and task-second grows with the requests; the task"
+        " count grows with the shuffle width the engine sets, one partition per 128 MB of requests table):",
         "",
-        "| stage | tasks | task time | shuffle written | at 10x: task time, shuffle | at 100x: task time, shuffle |",
-        "|---|---|---|---|---|---|",
+        f"| stage | tasks | task time | JVM CPU | GC | shuffle written | peak heap | at {tenfold}: task time, shuffle"
+        f" | at {hundredfold}: task time, shuffle |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for stage, w in spark.work.items():
         lines.append(
-            f"| {stage} | {w['tasks']:.0f} | {w['task_s']:.0f} s | {w['shuffle_mb']:.0f} MB"
+            f"| {stage} | {w['tasks']:.0f} | {w['task_s']:.0f} s | {w.get('cpu_s', 0):.0f} s | {w.get('gc_s', 0):.0f} s"
+            f" | {w['shuffle_mb']:.0f} MB | {w.get('heap_mb', 0):.0f} MiB"
             f" | {w['task_s'] * 10 / 3600:.1f} h, {w['shuffle_mb'] * 10 / 1e3:.1f} GB"
             f" | {w['task_s'] * 100 / 3600:.1f} h, {w['shuffle_mb'] * 100 / 1e3:.0f} GB |"
         )
     total = sum(w["task_s"] for w in spark.work.values())
+    cpu = sum(w.get("cpu_s", 0) for w in spark.work.values())
     lines += [
         "",
-        f"At {requests:,} requests the executors did {total:.0f} task-seconds; at 10x and 100x that is about"
+        f"At {_requests(requests)} requests the executors did {total:.0f} task-seconds ({cpu:.0f} JVM CPU seconds;"
+        f" the rest is waiting for the CPU, disk and Python workers); at {tenfold} and {hundredfold} that is about"
         f" {total * 10 / 3600:.1f} and {total * 100 / 3600:.1f} core-hours, so 100 executor cores would take about"
         f" {total * 10 / 100 / 60:.0f} and {total * 100 / 100 / 60:.0f} minutes of task time (plus the fixed start"
         " and per-query overhead).",
     ]
     return lines
+
+
+def _requests(n: int) -> str:
+    return f"{n / 1e6:.1f}M" if n >= 1e6 else f"{n:,}"
 
 
 def _yes(flag: bool) -> str:
